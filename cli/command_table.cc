@@ -1,0 +1,12 @@
+#include "cli/commands.h"
+
+namespace kproxy::cli {
+
+const std::vector<CommandSpec>& CommandTable() {
+  static const std::vector<CommandSpec> table = {
+      VersionCommand(),
+  };
+  return table;
+}
+
+}  // namespace kproxy::cli

@@ -1,0 +1,45 @@
+#include <CLI/CLI.hpp>
+
+#include <nlohmann/json.hpp>
+#include <ostream>
+
+#include "cli/commands.h"
+#include "core/base/exit_code.h"
+
+namespace {
+#if defined(__x86_64__)
+constexpr const char* kPlatform = "linux/amd64";
+#elif defined(__aarch64__)
+constexpr const char* kPlatform = "linux/arm64";
+#else
+constexpr const char* kPlatform = "linux/unknown";
+#endif
+}  // namespace
+
+namespace kproxy::cli {
+
+CommandSpec VersionCommand() {
+  return CommandSpec{
+      "version", "Print the kproxy version",
+      "  # Print the version\n  kproxy version\n\n  # As JSON\n  kproxy version -o json\n",
+      [](CLI::App& app) -> RunFn {
+        auto output = std::make_shared<std::string>();
+        app.add_option("-o,--output", *output, "Output format: json or yaml")
+            ->check(CLI::IsMember({"json", "yaml"}));
+        return [output](const GlobalOptions&, CommandIO& io) {
+          nlohmann::json client = {{"gitVersion", "v" KPROXY_VERSION},
+                                   {"platform", kPlatform}};
+          if (*output == "json") {
+            io.out << nlohmann::json{{"clientVersion", client}}.dump(2) << "\n";
+          } else if (*output == "yaml") {
+            io.out << "clientVersion:\n  gitVersion: v" KPROXY_VERSION "\n  platform: " << kPlatform
+                   << "\n";
+          } else {
+            io.out << "Client Version: v" KPROXY_VERSION "\n";
+          }
+          return exit_status::kOk;
+        };
+      }};
+}
+
+}  // namespace kproxy::cli
