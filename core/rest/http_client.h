@@ -1,0 +1,41 @@
+// Plain (non-upgrade) HTTP requests to an API server or access proxy, on libcurl.
+// Applies every TLS/auth/proxy setting of a RestConfig; never follows redirects.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/base/result.h"
+#include "core/kubeconfig/rest_config.h"
+
+namespace kproxy {
+
+struct HttpRequest {
+  std::string method = "GET";
+  std::string path;  // "/api/v1/pods?x=y" (joined to RestConfig::server) or an absolute URL
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  bool authenticate = true;  // false: send no credentials (e.g. access-proxy login endpoint)
+};
+
+struct HttpResponse {
+  int status = 0;
+  std::vector<std::pair<std::string, std::string>> headers;  // names as received
+  std::string body;
+  // First header value by case-insensitive name, "" when absent.
+  std::string Header(std::string_view name) const;
+};
+
+class HttpClient {
+ public:
+  virtual ~HttpClient() = default;
+  // A transport failure (DNS, TCP, TLS, timeout) is an Error; any HTTP status is a response.
+  virtual Result<HttpResponse> Do(const HttpRequest& request) = 0;
+};
+
+// The libcurl implementation.
+std::unique_ptr<HttpClient> MakeCurlHttpClient(const RestConfig& config);
+
+}  // namespace kproxy
