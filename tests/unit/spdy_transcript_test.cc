@@ -36,26 +36,34 @@ Decoded DecodeAll(const std::vector<std::string>& pieces) {
 std::vector<std::string> Summary(const std::vector<Frame>& frames) {
   std::vector<std::string> lines;
   for (const auto& f : frames) {
-    std::string s = std::string(FrameTypeName(f.type)) + " " + std::to_string(f.stream_id) +
-                    " f" + std::to_string(f.flags);
+    std::string s = std::string(FrameTypeName(f.type)) + " " + std::to_string(f.stream_id) + " f" +
+                    std::to_string(f.flags);
     switch (f.type) {
       case FrameType::kSynStream:
       case FrameType::kSynReply:
       case FrameType::kHeaders:
         for (const auto& [k, v] : f.headers.pairs) s += " " + k + "=" + v;
         break;
-      case FrameType::kData: s += " len=" + std::to_string(f.data.size()); break;
-      case FrameType::kRstStream: s += " status=" + std::to_string(f.status); break;
+      case FrameType::kData:
+        s += " len=" + std::to_string(f.data.size());
+        break;
+      case FrameType::kRstStream:
+        s += " status=" + std::to_string(f.status);
+        break;
       case FrameType::kSettings:
         for (const auto& st : f.settings)
           s += " " + std::to_string(st.flags) + ":" + std::to_string(st.id) + "=" +
                std::to_string(st.value);
         break;
-      case FrameType::kWindowUpdate: s += " delta=" + std::to_string(f.delta); break;
-      case FrameType::kPing: s += " id=" + std::to_string(f.ping_id); break;
+      case FrameType::kWindowUpdate:
+        s += " delta=" + std::to_string(f.delta);
+        break;
+      case FrameType::kPing:
+        s += " id=" + std::to_string(f.ping_id);
+        break;
       case FrameType::kGoAway:
-        s += " last=" + std::to_string(f.last_good_stream_id) + " status=" +
-             std::to_string(f.status);
+        s += " last=" + std::to_string(f.last_good_stream_id) +
+             " status=" + std::to_string(f.status);
         break;
     }
     lines.push_back(s);
@@ -71,8 +79,7 @@ std::map<uint32_t, std::string> Payloads(const std::vector<Frame>& frames) {
 }
 
 std::vector<std::vector<std::string>> Splits(const std::string& bytes) {
-  std::vector<std::vector<std::string>> all = {test::SplitWhole(bytes),
-                                               test::SplitBytewise(bytes)};
+  std::vector<std::vector<std::string>> all = {test::SplitWhole(bytes), test::SplitBytewise(bytes)};
   for (uint32_t seed : {1u, 2u, 3u, 42u, 1234u}) all.push_back(test::SplitRandom(bytes, seed));
   return all;
 }
@@ -98,11 +105,14 @@ const char* kReply = " f0 :status=200 OK :version=HTTP/1.1";
 
 TEST_CASE("spdy vectors: exec with stdin, exit 7") {
   test::Transcript t = Load("spdy-exec-stdin-exit7.kubectl-1.28");
-  const std::vector<std::string> client = {
-      "SYN_STREAM 1 f0 streamtype=error", "SYN_STREAM 3 f0 streamtype=stdin",
-      "SYN_STREAM 5 f0 streamtype=stdout", "SYN_STREAM 7 f0 streamtype=stderr",
-      "DATA 3 f0 len=17", "DATA 3 f1 len=0", "RST_STREAM 5 f0 status=5",
-      "RST_STREAM 7 f0 status=5"};
+  const std::vector<std::string> client = {"SYN_STREAM 1 f0 streamtype=error",
+                                           "SYN_STREAM 3 f0 streamtype=stdin",
+                                           "SYN_STREAM 5 f0 streamtype=stdout",
+                                           "SYN_STREAM 7 f0 streamtype=stderr",
+                                           "DATA 3 f0 len=17",
+                                           "DATA 3 f1 len=0",
+                                           "RST_STREAM 5 f0 status=5",
+                                           "RST_STREAM 7 f0 status=5"};
   std::vector<std::string> server = kServerPreamble;
   for (int id : {1, 3, 5, 7}) server.push_back("SYN_REPLY " + std::to_string(id) + kReply);
   for (const char* s : {"DATA 5 f0 len=17", "DATA 7 f0 len=7", "DATA 1 f0 len=190",
@@ -134,12 +144,19 @@ TEST_CASE("spdy vectors: exec with stdin, exit 7") {
 
 TEST_CASE("spdy vectors: exec with tty and resize, exit 5") {
   test::Transcript t = Load("spdy-exec-tty-resize-exit5.kubectl-1.28");
-  const std::vector<std::string> client = {
-      "SYN_STREAM 1 f0 streamtype=error", "SYN_STREAM 3 f0 streamtype=stdin",
-      "SYN_STREAM 5 f0 streamtype=stdout", "SYN_STREAM 7 f0 streamtype=resize",
-      "DATA 7 f0 len=25", "DATA 3 f0 len=10", "DATA 7 f0 len=26", "DATA 3 f0 len=10",
-      "DATA 3 f0 len=7", "DATA 3 f1 len=0", "RST_STREAM 5 f0 status=5",
-      "RST_STREAM 7 f0 status=5", "RST_STREAM 1 f0 status=5"};
+  const std::vector<std::string> client = {"SYN_STREAM 1 f0 streamtype=error",
+                                           "SYN_STREAM 3 f0 streamtype=stdin",
+                                           "SYN_STREAM 5 f0 streamtype=stdout",
+                                           "SYN_STREAM 7 f0 streamtype=resize",
+                                           "DATA 7 f0 len=25",
+                                           "DATA 3 f0 len=10",
+                                           "DATA 7 f0 len=26",
+                                           "DATA 3 f0 len=10",
+                                           "DATA 3 f0 len=7",
+                                           "DATA 3 f1 len=0",
+                                           "RST_STREAM 5 f0 status=5",
+                                           "RST_STREAM 7 f0 status=5",
+                                           "RST_STREAM 1 f0 status=5"};
   for (const auto& pieces : Splits(t.ClientBytes())) {
     Decoded d = DecodeAll(pieces);
     REQUIRE(d.status.ok());
@@ -153,12 +170,11 @@ TEST_CASE("spdy vectors: exec with tty and resize, exit 5") {
   }
   std::vector<std::string> server = kServerPreamble;
   for (int id : {1, 3, 5, 7}) server.push_back("SYN_REPLY " + std::to_string(id) + kReply);
-  for (const char* s : {"DATA 5 f0 len=2", "DATA 5 f0 len=11", "DATA 5 f0 len=7",
-                        "DATA 5 f0 len=2", "DATA 5 f0 len=11", "DATA 5 f0 len=8",
-                        "DATA 5 f0 len=2", "DATA 5 f0 len=8", "DATA 1 f0 len=190",
-                        "DATA 3 f1 len=0", "DATA 5 f1 len=0", "DATA 7 f1 len=0", "DATA 1 f1 len=0",
-                        "RST_STREAM 5 f0 status=5", "RST_STREAM 7 f0 status=5",
-                        "RST_STREAM 1 f0 status=5"})
+  for (const char* s : {"DATA 5 f0 len=2", "DATA 5 f0 len=11", "DATA 5 f0 len=7", "DATA 5 f0 len=2",
+                        "DATA 5 f0 len=11", "DATA 5 f0 len=8", "DATA 5 f0 len=2", "DATA 5 f0 len=8",
+                        "DATA 1 f0 len=190", "DATA 3 f1 len=0", "DATA 5 f1 len=0",
+                        "DATA 7 f1 len=0", "DATA 1 f1 len=0", "RST_STREAM 5 f0 status=5",
+                        "RST_STREAM 7 f0 status=5", "RST_STREAM 1 f0 status=5"})
     server.push_back(s);
   for (const auto& pieces : Splits(t.ServerBytes())) {
     Decoded d = DecodeAll(pieces);
