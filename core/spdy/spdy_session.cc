@@ -209,16 +209,18 @@ void SpdySession::OnPing(const Frame& f) {
 
 void SpdySession::OnGoAway(const Frame& f) {
   goaway_received_ = true;
-  // The peer processes no stream of ours above last_good (they are reset); every other
-  // stream is over too, since the peer closes the connection after GOAWAY.
+  // The peer closes the connection after GOAWAY, so every stream is over. A stream the peer
+  // already replied to was processed whatever last_good says (spdystream's Close() reports
+  // its last received id minus 2): it ends with OnRemoteClose; only unanswered streams of
+  // ours above last_good were refused.
   auto streams = std::move(streams_);
   streams_.clear();
   for (auto& [id, s] : streams) {
-    bool refused = s.local && id > f.last_good_stream_id;
+    bool refused = s.local && !s.replied && id > f.last_good_stream_id;
     std::string reason = refused ? "stream refused by GOAWAY" : "session ended by GOAWAY";
     if (!s.replied && s.on_reply) s.on_reply(MakeError(ErrorCode::kUnavailable, reason));
     if (!s.handler) continue;
-    if (refused || !s.replied)
+    if (!s.replied)
       s.handler->OnReset(reason);
     else if (!s.remote_fin)
       s.handler->OnRemoteClose();

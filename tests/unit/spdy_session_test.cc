@@ -434,3 +434,39 @@ TEST_CASE("spdy session: a server session serves the client bytes of the exec ve
 }
 
 }  // namespace kproxy::spdy
+
+namespace kproxy::spdy {
+
+TEST_CASE("spdy session: GOAWAY from the peer ends every stream") {
+  b::Deflater z;
+  SpdySession client(Role::kClient);
+  std::vector<SessionEvent> events;
+  client.SetEventHandler([&](const SessionEvent& e) { events.push_back(e); });
+  Recorder replied, finished, unanswered;
+  Status unanswered_reply;
+  client.OpenStream(StreamHeaders{{{"streamtype", "stdout"}}}, &replied, nullptr);   // 1
+  client.OpenStream(StreamHeaders{{{"streamtype", "stderr"}}}, &finished, nullptr);  // 3
+  client.OpenStream(StreamHeaders{{{"streamtype", "resize"}}}, &unanswered,
+                    [&](Status st) { unanswered_reply = st; });  // 5
+  client.TakeOutput();
+  std::string bytes = b::SynReply(z, 1, 0, {});
+  bytes += b::SynReply(z, 3, 1, {});
+  // spdystream reports last_good = last received id - 2: stream 3 was replied, so it still
+  // counts as processed.
+  bytes += b::GoAway(1, 0);
+  REQUIRE(client.Receive(bytes).ok());
+  CHECK(replied.remote_closes == 1);
+  CHECK(replied.resets.empty());
+  CHECK(finished.remote_closes == 1);  // from its SYN_REPLY FIN, not twice
+  CHECK(finished.resets.empty());
+  CHECK(unanswered.resets.size() == 1);
+  CHECK_FALSE(unanswered_reply.ok());
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].kind == SessionEvent::Kind::kGoAway);
+  CHECK(events[0].last_good_stream_id == 1);
+  CHECK(client.OpenStreamCount() == 0);
+  CHECK_FALSE(client.Write(1, "x"));
+  CHECK(client.TakeOutput().empty());  // no GOAWAY echoed, nothing else sent
+}
+
+}  // namespace kproxy::spdy
