@@ -72,7 +72,8 @@ FrameDecoder::FrameDecoder(DecoderLimits limits) : limits_(limits), inflater_(li
 
 Status FrameDecoder::Fail(std::string message) {
   state_ = State::kFailed;
-  buffer_.clear();
+  header_.clear();
+  payload_.clear();
   error_ = MakeError(ErrorCode::kProtocol, "spdy: " + std::move(message));
   return error_;
 }
@@ -87,11 +88,12 @@ Status FrameDecoder::Feed(std::string_view bytes, const FrameFn& on_frame) {
       state_ = State::kHeader;
       continue;
     }
-    size_t want = state_ == State::kHeader ? kFrameHeaderSize : kFrameHeaderSize + length_;
-    size_t n = std::min(want - buffer_.size(), bytes.size());
-    buffer_.append(bytes.data(), n);
+    std::string& into = state_ == State::kHeader ? header_ : payload_;
+    size_t want = state_ == State::kHeader ? kFrameHeaderSize : length_;
+    size_t n = std::min(want - into.size(), bytes.size());
+    into.append(bytes.data(), n);
     bytes.remove_prefix(n);
-    if (buffer_.size() < want) return Status::Ok();
+    if (into.size() < want) return Status::Ok();
     Status st = state_ == State::kHeader ? StartFrame() : FinishFrame(on_frame);
     if (!st.ok()) return st;
   }
@@ -99,7 +101,7 @@ Status FrameDecoder::Feed(std::string_view bytes, const FrameFn& on_frame) {
 }
 
 Status FrameDecoder::StartFrame() {
-  auto b = [&](size_t i) { return static_cast<uint8_t>(buffer_[i]); };
+  auto b = [&](size_t i) { return static_cast<uint8_t>(header_[i]); };
   control_ = (b(0) & 0x80) != 0;
   flags_ = b(4);
   length_ = (static_cast<uint32_t>(b(5)) << 16) | (static_cast<uint32_t>(b(6)) << 8) | b(7);
@@ -110,31 +112,35 @@ Status FrameDecoder::StartFrame() {
     if (!IsKnownControlType(control_type_)) {
       // §2.2.1: unknown control frames are ignored; skip without buffering the payload.
       ++skipped_frames_;
-      buffer_.clear();
+      header_.clear();
       skip_left_ = length_;
       state_ = State::kSkip;
       return Status::Ok();
     }
   } else {
-    data_stream_id_ = GetU32(buffer_, 0) & kStreamIdMask;
+    data_stream_id_ = GetU32(header_, 0) & kStreamIdMask;
     if (data_stream_id_ == 0) return Fail("DATA frame on stream 0");
   }
   if (length_ > limits_.max_frame_payload)
     return Fail("frame payload of " + std::to_string(length_) + " bytes exceeds limit " +
                 std::to_string(limits_.max_frame_payload));
+  header_.clear();
+  payload_.clear();
+  // Reserve what one read is likely to bring, never the whole claimed length up front.
+  payload_.reserve(std::min<size_t>(length_, 64 * 1024));
   state_ = State::kPayload;
   return Status::Ok();
 }
 
 Status FrameDecoder::FinishFrame(const FrameFn& on_frame) {
-  std::string_view p(buffer_);
-  p.remove_prefix(kFrameHeaderSize);
+  std::string_view p(payload_);
   Frame f;
   f.flags = flags_;
   if (!control_) {
     f.type = FrameType::kData;
     f.stream_id = data_stream_id_;
-    f.data.assign(p);
+    f.data = std::move(payload_);  // no copy: DATA is the hot path
+    payload_ = std::string();
   } else {
     auto type = static_cast<ControlType>(control_type_);
     auto need = [&](uint32_t min, bool exact, const char* name) -> Status {
@@ -210,7 +216,7 @@ Status FrameDecoder::FinishFrame(const FrameFn& on_frame) {
       f.headers = std::move(*headers);
     }
   }
-  buffer_.clear();
+  payload_.clear();
   state_ = State::kHeader;
   on_frame(std::move(f));
   return Status::Ok();

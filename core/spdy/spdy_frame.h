@@ -75,7 +75,7 @@ class FrameDecoder {
   Status Feed(std::string_view bytes, const FrameFn& on_frame);
 
   // True when no partial frame is buffered (a clean end of stream).
-  bool AtFrameBoundary() const { return state_ == State::kHeader && buffer_.empty(); }
+  bool AtFrameBoundary() const { return state_ == State::kHeader && header_.empty(); }
   // Frames skipped because their control type is unknown.
   uint64_t skipped_frames() const { return skipped_frames_; }
 
@@ -88,7 +88,8 @@ class FrameDecoder {
   DecoderLimits limits_;
   HeaderDecompressor inflater_;
   State state_ = State::kHeader;
-  std::string buffer_;  // header bytes, then payload bytes of the current frame
+  std::string header_;   // the current frame's 8 header bytes as they arrive
+  std::string payload_;  // the current frame's payload as it arrives (bounded by the limit)
   bool control_ = false;
   uint16_t control_type_ = 0;
   uint8_t flags_ = 0;
