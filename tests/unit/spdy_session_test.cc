@@ -470,3 +470,38 @@ TEST_CASE("spdy session: GOAWAY from the peer ends every stream") {
 }
 
 }  // namespace kproxy::spdy
+
+namespace kproxy::spdy {
+
+TEST_CASE("spdy session: HEADERS with FIN half-closes; HEADERS for unknown streams resets") {
+  b::Deflater z;
+  SpdySession client(Role::kClient);
+  Recorder r;
+  client.OpenStream(StreamHeaders{{{"streamtype", "stdout"}}}, &r, nullptr);
+  client.TakeOutput();
+  std::string bytes = b::SynReply(z, 1, 0, {});
+  bytes += b::Headers(z, 1, 0, {{"x", "1"}});
+  bytes += b::Data(1, 0, "out");
+  bytes += b::Headers(z, 1, 1, {{"y", "2"}});
+  REQUIRE(client.Receive(bytes).ok());
+  CHECK(r.data == "out");
+  CHECK(r.remote_closes == 1);
+  REQUIRE(client.Receive(b::Headers(z, 11, 0, {{"z", "3"}})).ok());
+  CHECK(client.TakeOutput() == b::RstStream(11, 2));
+  CHECK_FALSE(client.Failed());
+}
+
+TEST_CASE("spdy session: SYN_STREAM with FIN or UNIDIRECTIONAL") {
+  b::Deflater z;
+  Server server;
+  std::string bytes = b::SynStream(z, 1, 1, {{"streamtype", "error"}});  // FIN: nothing follows
+  bytes += b::SynStream(z, 3, 2, {{"streamtype", "stdout"}});            // we may not write
+  REQUIRE(server.session.Receive(bytes).ok());
+  CHECK(server.streams[1]->remote_closes == 1);
+  CHECK(server.session.Write(1, "status"));
+  CHECK_FALSE(server.session.Write(3, "nope"));
+  CHECK(server.session.CloseWrite(1));
+  CHECK(server.session.OpenStreamCount() == 1);
+}
+
+}  // namespace kproxy::spdy
