@@ -40,11 +40,12 @@ std::string VectorStatus(const char* name) {
 }  // namespace
 
 TEST_CASE("status: decodes the kubelet's NonZeroExitCode Status from the vectors") {
-  for (auto [name, code] :
-       {std::pair{"spdy-exec-stdin-exit7.kubectl-1.28.transcript", "7"},
-        std::pair{"ws-v5-exec-stdin-exit7.kubectl-1.33.transcript", "7"},
-        std::pair{"spdy-exec-tty-resize-exit5.kubectl-1.28.transcript", "5"},
-        std::pair{"ws-v5-exec-tty-resize-exit5.kubectl-1.33.transcript", "5"}}) {
+  for (auto entry : {std::pair{"spdy-exec-stdin-exit7.kubectl-1.28.transcript", "7"},
+                     std::pair{"ws-v5-exec-stdin-exit7.kubectl-1.33.transcript", "7"},
+                     std::pair{"spdy-exec-tty-resize-exit5.kubectl-1.28.transcript", "5"},
+                     std::pair{"ws-v5-exec-tty-resize-exit5.kubectl-1.33.transcript", "5"}}) {
+    const char* name = entry.first;
+    const char* code = entry.second;
     CAPTURE(name);
     Result<ApiStatus> s = DecodeStatus(VectorStatus(name));
     REQUIRE(s.ok());

@@ -46,8 +46,10 @@ TEST_CASE("error stream v4: success forms") {
 }
 
 TEST_CASE("error stream v4: NonZeroExitCode gives the exit code and kubectl's text") {
-  for (auto [cause, code] : {std::pair{"0", 0}, std::pair{"1", 1}, std::pair{"3", 3},
-                             std::pair{"255", 255}, std::pair{"007", 7}}) {
+  for (auto entry : {std::pair{"0", 0}, std::pair{"1", 1}, std::pair{"3", 3}, std::pair{"255", 255},
+                     std::pair{"007", 7}}) {
+    const char* cause = entry.first;
+    int code = entry.second;
     CAPTURE(cause);
     Result<ExecResult> r = DecodeErrorStreamV4(
         NonZero(std::string(R"([{"reason":"ExitCode","message":")") + cause + "\"}]"));
