@@ -22,65 +22,6 @@ namespace {
 
 constexpr size_t kReadChunk = 16 * 1024;
 
-bool IsIpLiteral(const std::string& host) {
-  unsigned char buf[16];
-  return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
-}
-
-std::string OpenSslErrors() {
-  std::string out;
-  unsigned long e;
-  while ((e = ERR_get_error()) != 0) {
-    char buf[256];
-    ERR_error_string_n(e, buf, sizeof buf);
-    const char* reason = ERR_reason_error_string(e);
-    if (!out.empty()) out += "; ";
-    out += reason ? reason : buf;
-  }
-  return out;
-}
-
-// Loads every certificate of a PEM bundle into `store`; false if none parsed.
-bool LoadPemBundle(X509_STORE* store, const std::string& pem) {
-  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
-  if (!bio) return false;
-  int count = 0;
-  while (X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) {
-    if (X509_STORE_add_cert(store, cert) == 1) ++count;
-    X509_free(cert);
-  }
-  ERR_clear_error();  // the loop ends on a "no start line" error by design
-  BIO_free(bio);
-  return count > 0;
-}
-
-Status LoadClientIdentity(SSL_CTX* ctx, const std::string& cert_pem, const std::string& key_pem) {
-  BIO* cbio = BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size()));
-  X509* cert = PEM_read_bio_X509(cbio, nullptr, nullptr, nullptr);
-  if (!cert) {
-    BIO_free(cbio);
-    return MakeError(ErrorCode::kConfig, "client certificate data is not a PEM certificate");
-  }
-  SSL_CTX_use_certificate(ctx, cert);
-  X509_free(cert);
-  // Intermediates that follow the leaf are sent as the chain.
-  while (X509* extra = PEM_read_bio_X509(cbio, nullptr, nullptr, nullptr))
-    SSL_CTX_add_extra_chain_cert(ctx, extra);  // takes ownership
-  ERR_clear_error();
-  BIO_free(cbio);
-  BIO* kbio = BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size()));
-  EVP_PKEY* key = PEM_read_bio_PrivateKey(kbio, nullptr, nullptr, nullptr);
-  BIO_free(kbio);
-  if (!key) return MakeError(ErrorCode::kConfig, "client key data is not a PEM private key");
-  int ok = SSL_CTX_use_PrivateKey(ctx, key);
-  EVP_PKEY_free(key);
-  if (ok != 1 || SSL_CTX_check_private_key(ctx) != 1) {
-    ERR_clear_error();
-    return MakeError(ErrorCode::kConfig, "client certificate and key do not match");
-  }
-  return Status::Ok();
-}
-
 }  // namespace
 
 struct TlsConnection::Tls {
@@ -242,51 +183,20 @@ void TlsConnection::StartTls() {
     FailDial(DialFailure::kTls, ErrorCode::kInternal, "cannot create a TLS context");
     return;
   }
-  SSL_CTX_set_min_proto_version(tls_->ctx, TLS1_2_VERSION);
   SSL_CTX_set_mode(tls_->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   const TlsSettings& s = target_.tls;
-  if (s.insecure) {
-    SSL_CTX_set_verify(tls_->ctx, SSL_VERIFY_NONE, nullptr);
-  } else {
-    SSL_CTX_set_verify(tls_->ctx, SSL_VERIFY_PEER, nullptr);
-    if (!s.ca_pem.empty()) {
-      if (!LoadPemBundle(SSL_CTX_get_cert_store(tls_->ctx), s.ca_pem)) {
-        FailDial(DialFailure::kTls, ErrorCode::kConfig,
-                 "certificate-authority data" +
-                     (s.ca_source.empty() ? std::string() : " from " + s.ca_source) +
-                     " holds no PEM certificate");
-        return;
-      }
-    } else {
-      SSL_CTX_set_default_verify_paths(tls_->ctx);
-    }
+  Status st = ConfigureClientTlsContext(tls_->ctx, s);
+  if (!st.ok()) {
+    FailDial(DialFailure::kTls, st.error().code, st.error().message);
+    return;
   }
-  if (!s.client_cert_pem.empty() || !s.client_key_pem.empty()) {
-    Status st = LoadClientIdentity(tls_->ctx, s.client_cert_pem, s.client_key_pem);
-    if (!st.ok()) {
-      FailDial(DialFailure::kTls, st.error().code, st.error().message);
-      return;
-    }
-  }
-  std::string wire;
-  for (const auto& p : s.alpn) {
-    wire.push_back(static_cast<char>(p.size()));
-    wire += p;
-  }
+  std::string wire = AlpnWire(s.alpn);
   if (!wire.empty())
     SSL_CTX_set_alpn_protos(tls_->ctx, reinterpret_cast<const unsigned char*>(wire.data()),
                             static_cast<unsigned>(wire.size()));
   tls_->ssl = SSL_new(tls_->ctx);
   SSL_set_fd(tls_->ssl, fd_);
-  const std::string& name = s.server_name.empty() ? target_.server.host : s.server_name;
-  // RFC 6066 §3: SNI carries DNS names only, never IP literals.
-  if (!IsIpLiteral(name)) SSL_set_tlsext_host_name(tls_->ssl, name.c_str());
-  if (!s.insecure) {
-    if (IsIpLiteral(name))
-      X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(tls_->ssl), name.c_str());
-    else
-      SSL_set1_host(tls_->ssl, name.c_str());
-  }
+  ApplyPeerName(tls_->ssl, s, target_.server.host);
   DoHandshake();
 }
 
@@ -323,7 +233,7 @@ void TlsConnection::DoHandshake() {
   }
   long verify = SSL_get_verify_result(tls_->ssl);
   unsigned long first = ERR_peek_error();
-  std::string detail = OpenSslErrors();
+  std::string detail = OpenSslErrorLine();
   if (verify != X509_V_OK) {
     FailDial(DialFailure::kVerify, ErrorCode::kUnavailable,
              "TLS handshake with the server " + ServerName() +
@@ -444,7 +354,7 @@ void TlsConnection::DoRead() {
         if (cb_.on_closed) cb_.on_closed(Status::Ok());
         return;
       }
-      std::string detail = OpenSslErrors();
+      std::string detail = OpenSslErrorLine();
       if (detail.empty()) detail = errno ? std::strerror(errno) : "connection reset";
       Lost(detail);
       return;
@@ -483,7 +393,7 @@ void TlsConnection::DoWrite() {
         want_read_for_write_ = true;
         break;
       }
-      std::string detail = OpenSslErrors();
+      std::string detail = OpenSslErrorLine();
       Lost(detail.empty() ? (errno ? std::strerror(errno) : "write failed") : detail);
       return;
     }

@@ -18,19 +18,9 @@
 #include "core/kubeconfig/rest_config.h"
 #include "core/transport/event_loop.h"
 #include "core/transport/proxy_config.h"
+#include "core/transport/tls_context.h"
 
 namespace kproxy {
-
-// TLS material for one server, from a RestConfig.
-struct TlsSettings {
-  std::string ca_pem;           // "" = system roots
-  std::string ca_source;        // file name for messages, or ""
-  bool insecure = false;        // insecure-skip-tls-verify
-  std::string server_name;      // tls-server-name: SNI and the name verified; "" = URL host
-  std::string client_cert_pem;  // "" = none
-  std::string client_key_pem;   // secret
-  std::vector<std::string> alpn = {"http/1.1"};  // upgrades must not negotiate h2
-};
 
 // Why a dial failed, for callers that decide on a fallback (kubectl retries SPDY after an
 // HTTPS-proxy dial error but never after DNS/TCP/TLS errors).
