@@ -115,7 +115,7 @@ Result<OutMessage> EncodeCloseSignal(ChannelProtocol p, uint8_t channel) {
 }
 
 std::string ResizePayload(uint16_t width, uint16_t height) {
-  return "{\"Width\":" + std::to_string(width) + ",\"Height\":" + std::to_string(height) + "}";
+  return "{\"Width\":" + std::to_string(width) + ",\"Height\":" + std::to_string(height) + "}\n";
 }
 
 Result<ChannelMessage> DecodeMessage(ChannelProtocol p, ChannelRole role, std::string_view message,

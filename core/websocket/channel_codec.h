@@ -40,7 +40,8 @@ OutMessage EncodeMarker(ChannelProtocol p, uint8_t channel);
 // The v5 close signal FF <channel>. kProtocol error on protocols without it.
 Result<OutMessage> EncodeCloseSignal(ChannelProtocol p, uint8_t channel);
 
-// {"Width":W,"Height":H} — the resize payload (without channel byte), as client-go sends it.
+// {"Width":W,"Height":H}\n — the resize payload (without channel byte); client-go writes it
+// with json.Encoder, hence the trailing newline (kept: the transcripts show it).
 std::string ResizePayload(uint16_t width, uint16_t height);
 
 struct ChannelMessage {
