@@ -34,6 +34,8 @@ Status CheckParams(const UpgradeRequestParams& p) {
   if (!SafeHeaderValue(p.host) || !SafeHeaderValue(p.user_agent) ||
       p.target.find_first_of(" \r\n") != std::string::npos || p.target.empty())
     return MakeError(ErrorCode::kUsage, "invalid host, user agent or target");
+  if (p.user_agent.find("kubernetes/") == std::string::npos)
+    return MakeError(ErrorCode::kUsage, "user agent must contain \"kubernetes/\"");
   for (const auto& v : p.protocols)
     if (!SafeHeaderValue(v)) return MakeError(ErrorCode::kUsage, "invalid protocol name");
   for (const auto& [k, v] : p.extra_headers)
@@ -92,6 +94,25 @@ std::string BuildExecQuery(const ExecQuery& q) {
   std::string out;
   for (size_t i = 0; i < parts.size(); ++i) out += (i ? "&" : "") + parts[i];
   return out;
+}
+
+std::string DefaultUserAgent(std::string_view version, std::string_view commit) {
+#if defined(__linux__)
+  constexpr const char* kOs = "linux";
+#elif defined(__APPLE__)
+  constexpr const char* kOs = "darwin";
+#else
+  constexpr const char* kOs = "unknown";
+#endif
+#if defined(__x86_64__)
+  constexpr const char* kArch = "amd64";
+#elif defined(__aarch64__)
+  constexpr const char* kArch = "arm64";
+#else
+  constexpr const char* kArch = "unknown";
+#endif
+  return "kproxy/" + std::string(version) + " (" + kOs + "/" + kArch + ") kubernetes/" +
+         std::string(commit);
 }
 
 std::string WebSocketKeyFromBytes(const std::array<uint8_t, 16>& random_bytes) {

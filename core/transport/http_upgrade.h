@@ -42,13 +42,18 @@ struct UpgradeRequestParams {
   std::vector<std::pair<std::string, std::string>> extra_headers;
 };
 
+// "kproxy/<version> (<os>/<arch>) kubernetes/<commit>": contains "kubernetes/" so access proxies
+// (Pomerium) answer errors as Status JSON rather than HTML sign-in pages.
+std::string DefaultUserAgent(std::string_view version, std::string_view commit = "unknown");
+
 // base64 of 16 bytes (from the caller's CSPRNG): the Sec-WebSocket-Key.
 std::string WebSocketKeyFromBytes(const std::array<uint8_t, 16>& random_bytes);
 // base64(SHA1(key + GUID)): the Sec-WebSocket-Accept a server must answer with.
 std::string WebSocketAcceptFor(std::string_view key);
 
 // The GET upgrade request head. kUsage when a header name/value would break the head (CR, LF,
-// NUL, or a name with separators) or no protocol is offered.
+// NUL, or a name with separators), no protocol is offered, or the user agent lacks
+// "kubernetes/".
 Result<std::string> BuildWebSocketUpgradeRequest(const UpgradeRequestParams& p,
                                                  std::string_view websocket_key);
 // The POST SPDY/3.1 upgrade request head (Content-Length: 0). Errors as above.

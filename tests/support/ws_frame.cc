@@ -108,7 +108,8 @@ Status FrameDecoder::ParseHeader() {
   if (len > max_payload_) return Fail(close_code::kMessageTooBig, "frame payload too large");
   if (frame_.masked) std::copy(header_ + pos, header_ + pos + 4, mask_.begin());
   payload_len_ = len;
-  frame_.payload.reserve(static_cast<size_t>(len));
+  // Grow with the bytes that actually arrive: a header alone must not pin max_payload bytes.
+  frame_.payload.reserve(static_cast<size_t>(std::min<uint64_t>(len, 64 * 1024)));
   state_ = State::kPayload;
   return Status::Ok();
 }

@@ -197,6 +197,12 @@ TEST_CASE("http upgrade: WebSocket request has exactly one comma-joined protocol
   p.extra_headers = {{"Bad Name", "v"}};
   CHECK(!BuildSpdyUpgradeRequest(p).ok());
   p.extra_headers = {};
+  p.user_agent = "curl/8.0";  // access proxies would answer HTML
+  CHECK(!BuildSpdyUpgradeRequest(p).ok());
+  p.user_agent = DefaultUserAgent("0.1.0", "abc123");
+  CHECK(p.user_agent.rfind("kproxy/0.1.0 (", 0) == 0);
+  CHECK(p.user_agent.find(") kubernetes/abc123") != std::string::npos);
+  CHECK(BuildSpdyUpgradeRequest(p).ok());
   p.protocols = {};
   CHECK(!BuildSpdyUpgradeRequest(p).ok());
 }
