@@ -4,7 +4,9 @@ namespace kproxy::cli {
 
 const std::vector<CommandSpec>& CommandTable() {
   static const std::vector<CommandSpec> table = {
-      VersionCommand(),
+      VersionCommand(),           ConfigViewCommand(),
+      ConfigGetContextsCommand(), ConfigCurrentContextCommand(),
+      ConfigUseContextCommand(),
   };
   return table;
 }

@@ -6,5 +6,9 @@
 namespace kproxy::cli {
 
 CommandSpec VersionCommand();
+CommandSpec ConfigViewCommand();
+CommandSpec ConfigGetContextsCommand();
+CommandSpec ConfigCurrentContextCommand();
+CommandSpec ConfigUseContextCommand();
 
 }  // namespace kproxy::cli

@@ -14,8 +14,8 @@ namespace kproxy {
 // Side effects come in through this struct so tests can fake them.
 struct KubeconfigEnvironment {
   std::function<std::optional<std::string>(const std::string&)> getenv;  // env lookup
-  std::string home_dir;   // for ~/.kube/config
-  std::string cwd;        // for command-line relative paths
+  std::string home_dir;                                                  // for ~/.kube/config
+  std::string cwd;  // for command-line relative paths
   std::string in_cluster_dir = "/var/run/secrets/kubernetes.io/serviceaccount";
   static KubeconfigEnvironment Process();  // the real process environment
 };
