@@ -5,6 +5,7 @@ namespace kproxy::cli {
 const std::vector<CommandSpec>& CommandTable() {
   static const std::vector<CommandSpec> table = {
       VersionCommand(),
+      GetCommand(),
   };
   return table;
 }
