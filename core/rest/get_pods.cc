@@ -5,6 +5,7 @@
 
 #include "core/rest/object_format.h"
 #include "core/rest/pod_table.h"
+#include "core/rest/yaml_format.h"
 
 namespace kproxy {
 

@@ -1,4 +1,4 @@
-// kubectl's -o json and -o yaml renderings of API objects (unstructured: keys sorted).
+// kubectl's -o json rendering and List wrapper of API objects (unstructured: keys sorted).
 // Pure: JSON value in, text out.
 #pragma once
 
@@ -10,12 +10,6 @@ namespace kproxy {
 // Go's json.MarshalIndent(obj, "", "    ") + "\n": 4-space indent, sorted keys, and <, >, &
 // escaped as \u003c, \u003e, \u0026 (Go's HTML-safe default).
 std::string KubectlJson(const nlohmann::json& value);
-
-// sigs.k8s.io/yaml (go-yaml v2) style: 2-space maps, sequences not indented under their key,
-// sorted keys; strings plain when unambiguous, '' when plain is unsafe, "" when the text
-// would read as another type (numbers, booleans, null, timestamps) or is not printable,
-// literal blocks (|, |-) for multi-line text.
-std::string KubectlYaml(const nlohmann::json& value);
 
 // kubectl's list wrapper for several objects: {"apiVersion":"v1","items":[...],"kind":"List",
 // "metadata":{"resourceVersion":""}}; each item gets apiVersion/kind when it lacks them.
