@@ -236,7 +236,16 @@ Result<HttpResponse> CurlHttpClient::Do(const HttpRequest& request) {
     curl_easy_setopt(easy_, CURLOPT_TIMEOUT_MS, static_cast<long>(config_.timeout.count()));
   }
   // proxy-url wins; otherwise curl itself honours https_proxy/HTTPS_PROXY and no_proxy/NO_PROXY.
-  if (!config_.proxy_url.empty()) curl_easy_setopt(easy_, CURLOPT_PROXY, config_.proxy_url.c_str());
+  if (!config_.proxy_url.empty()) {
+    // Go's SOCKS5 dialer sends the host name to the proxy (remote DNS): curl calls that
+    // socks5h; plain socks5 in curl would resolve locally.
+    std::string proxy = config_.proxy_url;
+    if (StartsWith(proxy, "socks5://")) proxy = "socks5h://" + proxy.substr(9);
+    curl_easy_setopt(easy_, CURLOPT_PROXY, proxy.c_str());
+    // client-go's proxy-url is http.ProxyURL: every host goes through it, whatever NO_PROXY
+    // says, while curl would still consult no_proxy for an explicit proxy.
+    curl_easy_setopt(easy_, CURLOPT_NOPROXY, "");
+  }
   ApplyTls();
 
   Slist connect_to;
