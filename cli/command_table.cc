@@ -7,6 +7,8 @@ const std::vector<CommandSpec>& CommandTable() {
       VersionCommand(),           ConfigViewCommand(),
       ConfigGetContextsCommand(), ConfigCurrentContextCommand(),
       ConfigUseContextCommand(),
+      VersionCommand(),
+      GetCommand(),
   };
   return table;
 }

@@ -2,6 +2,9 @@
 #pragma once
 
 #include "cli/command.h"
+#include "core/kubeconfig/rest_config.h"
+#include "core/rest/get_pods.h"
+#include "core/rest/http_client.h"
 
 namespace kproxy::cli {
 
@@ -10,5 +13,10 @@ CommandSpec ConfigViewCommand();
 CommandSpec ConfigGetContextsCommand();
 CommandSpec ConfigCurrentContextCommand();
 CommandSpec ConfigUseContextCommand();
+CommandSpec GetCommand();
+
+// `get pods` after the kubeconfig is resolved: prints to io.out/io.err, returns the exit
+// status (cli/get_command.cc). `request.namespace_` is taken from config.
+int RunGetPods(const RestConfig& config, GetPodsRequest request, HttpClient& http, CommandIO& io);
 
 }  // namespace kproxy::cli
