@@ -4,7 +4,8 @@ namespace kproxy::cli {
 
 const std::vector<CommandSpec>& CommandTable() {
   static const std::vector<CommandSpec> table = {
-      VersionCommand(),
+      VersionCommand(),    LoginCommand(),      LogoutCommand(),
+      AuthStatusCommand(), CredentialCommand(), KubeconfigSetCredentialsCommand(),
   };
   return table;
 }

@@ -6,5 +6,11 @@
 namespace kproxy::cli {
 
 CommandSpec VersionCommand();
+// Identity (branch auth): auth/ holds the logic, these files only map flags.
+CommandSpec LoginCommand();
+CommandSpec LogoutCommand();
+CommandSpec AuthStatusCommand();
+CommandSpec CredentialCommand();
+CommandSpec KubeconfigSetCredentialsCommand();
 
 }  // namespace kproxy::cli
