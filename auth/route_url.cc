@@ -52,6 +52,11 @@ Result<std::string> NormalizeRouteUrl(std::string_view url) {
     }
   }
   if (host.empty()) return MakeError(ErrorCode::kUsage, "route URL needs a host");
+  // Only a bracketed IPv6 literal may contain ':' ("h:1:2" is not a host and a port).
+  bool ipv6 = host.front() == '[' && host.back() == ']';
+  if (!ipv6 && host.find_first_of(":[]") != std::string::npos) {
+    return MakeError(ErrorCode::kUsage, "route URL has an invalid host");
+  }
   // The proxy's redirect allow-list compares URLs without the default port (Pomerium
   // rejects https://host:443 as a different route), so drop it.
   if ((scheme == "https" && port == "443") || (scheme == "http" && port == "80")) port.clear();

@@ -15,7 +15,8 @@ TEST_CASE("route url: normalisation for cache keys and the login request") {
   CHECK(*NormalizeRouteUrl("https://[::1]:6443") == "https://[::1]:6443");
   CHECK(*NormalizeRouteUrl("https://h/x?y=1#z") == "https://h/x");
   for (const char* bad : {"proxy.example.com", "ftp://h", "https://", "https://:443",
-                          "https://h:abc", "https://user@h", "https://h:123456"}) {
+                          "https://h:abc", "https://user@h", "https://h:123456",
+                          "http://127.0.0.1:8080:80", "https://[::1", "https://a]:1"}) {
     CHECK_FALSE(NormalizeRouteUrl(bad).ok());
   }
 }
