@@ -3,13 +3,22 @@
 namespace kproxy::cli {
 
 const std::vector<CommandSpec>& CommandTable() {
+  // One entry per line (kept unformatted so parallel additions merge cleanly).
+  // clang-format off
   static const std::vector<CommandSpec> table = {
-      VersionCommand(),           ConfigViewCommand(),
-      ConfigGetContextsCommand(), ConfigCurrentContextCommand(),
-      ConfigUseContextCommand(),
       VersionCommand(),
       GetCommand(),
+      ConfigViewCommand(),
+      ConfigGetContextsCommand(),
+      ConfigCurrentContextCommand(),
+      ConfigUseContextCommand(),
+      LoginCommand(),
+      LogoutCommand(),
+      AuthStatusCommand(),
+      CredentialCommand(),
+      KubeconfigSetCredentialsCommand(),
   };
+  // clang-format on
   return table;
 }
 

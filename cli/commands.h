@@ -18,5 +18,11 @@ CommandSpec GetCommand();
 // `get pods` after the kubeconfig is resolved: prints to io.out/io.err, returns the exit
 // status (cli/get_command.cc). `request.namespace_` is taken from config.
 int RunGetPods(const RestConfig& config, GetPodsRequest request, HttpClient& http, CommandIO& io);
+// Identity (branch auth): auth/ holds the logic, these files only map flags.
+CommandSpec LoginCommand();
+CommandSpec LogoutCommand();
+CommandSpec AuthStatusCommand();
+CommandSpec CredentialCommand();
+CommandSpec KubeconfigSetCredentialsCommand();
 
 }  // namespace kproxy::cli

@@ -7,6 +7,7 @@
 namespace kproxy::http {
 namespace {
 constexpr size_t kMaxChunkLine = 1024;
+constexpr int kMaxInterimResponses = 8;
 
 bool ParseDecimal(std::string_view s, uint64_t* out) {
   if (s.empty() || s.size() > 18) return false;
@@ -54,7 +55,9 @@ Status HttpResponseParser::OnHead() {
     return Fail("bad status code");
   std::string leftover = head_.TakeLeftover();
   if (status >= 100 && status < 200 && status != 101) {
-    // Interim response (100 Continue): skip it and parse the next head.
+    // Interim response (100 Continue): skip it and parse the next head. Bounded, so a peer
+    // cannot make the (recursive) parse of one read arbitrarily deep.
+    if (++interim_responses_ > kMaxInterimResponses) return Fail("too many interim responses");
     head_ = HeadAccumulator(max_head_);
     return Feed(leftover);
   }

@@ -62,6 +62,7 @@ class HttpResponseParser {
   State state_ = State::kHead;
   HeadAccumulator head_;
   HttpResponse response_;
+  int interim_responses_ = 0;
   uint64_t remaining_ = 0;  // Content-Length or current chunk bytes left
   std::string line_;        // chunk-size / trailer line being assembled
   std::string leftover_;

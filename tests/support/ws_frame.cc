@@ -22,6 +22,41 @@ bool IsValidWireCloseCode(uint16_t code) {
 
 }  // namespace
 
+bool IsValidUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const uint8_t c = static_cast<uint8_t>(s[i]);
+    size_t n;
+    uint32_t cp;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xE0) == 0xC0) {
+      n = 1;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      n = 2;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      n = 3;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + n >= s.size()) return false;
+    for (size_t k = 1; k <= n; ++k) {
+      const uint8_t cc = static_cast<uint8_t>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    // Overlong forms, UTF-16 surrogates and code points past U+10FFFF are invalid (RFC 3629).
+    static constexpr uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += n + 1;
+  }
+  return true;
+}
+
 std::string EncodeFrame(Opcode opcode, std::string_view payload, bool fin,
                         std::optional<MaskKey> mask, uint8_t rsv) {
   std::string out;
@@ -175,6 +210,8 @@ Status MessageDecoder::OnFrame(Frame& frame, std::vector<Message>* out) {
           return Fail(close_code::kProtocolError, "invalid close code " + std::to_string(code));
         m.close_code = code;
         m.payload = frame.payload.substr(2);
+        if (!IsValidUtf8(m.payload))
+          return Fail(close_code::kInvalidData, "close reason is not UTF-8");
       }
       out->push_back(std::move(m));
       return Status::Ok();
@@ -200,6 +237,9 @@ Status MessageDecoder::OnFrame(Frame& frame, std::vector<Message>* out) {
       break;
   }
   if (frame.fin) {
+    // §8.1: text messages must be valid UTF-8 once assembled (fragments may split a sequence).
+    if (partial_kind_ == Message::Kind::kText && !IsValidUtf8(partial_))
+      return Fail(close_code::kInvalidData, "text message is not UTF-8");
     out->push_back(Message{partial_kind_, std::move(partial_), std::nullopt});
     partial_.clear();
     in_message_ = false;

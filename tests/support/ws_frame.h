@@ -3,6 +3,7 @@
 //
 // Two layers, as in wslay: FrameDecoder turns bytes into frames (any split), MessageDecoder
 // assembles fragmented data messages and passes control frames through, even between fragments.
+// Text messages and close reasons must be UTF-8 (close 1007 otherwise).
 // Errors are sticky and carry the close code the peer should be sent (RFC 6455 §7.4.1).
 #pragma once
 
@@ -59,6 +60,9 @@ std::string EncodeFrame(Opcode opcode, std::string_view payload, bool fin = true
 // Encodes a close frame with `code` and `reason` (the reason is truncated to fit 125 bytes).
 std::string EncodeClose(uint16_t code, std::string_view reason,
                         std::optional<MaskKey> mask = std::nullopt);
+
+// RFC 3629 UTF-8 (no overlongs, no surrogates, ≤ U+10FFFF).
+bool IsValidUtf8(std::string_view s);
 
 class FrameDecoder {
  public:

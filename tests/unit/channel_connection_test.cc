@@ -7,6 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/transcript.h"
+#include "tests/support/ws_frame.h"
+
 namespace kproxy::ws {
 namespace {
 
@@ -192,6 +195,63 @@ TEST_CASE("channel connection: large writes are split into 32 KiB messages") {
   }
   CHECK(conn.Write(id, ""));
   CHECK(conn.TakeMessages().empty());
+}
+
+}  // namespace kproxy::ws
+
+// Extra (not the only) check: client and server ChannelConnections talking through the test
+// frame codec, masked client frames and unmasked server frames, split byte by byte.
+namespace kproxy::ws {
+
+TEST_CASE("channel connection: client and server round trip through RFC 6455 frames") {
+  namespace tws = kproxy::test::ws;
+  ChannelConnection client(ChannelProtocol::kV5, ChannelRole::kClient);
+  ChannelConnection server(ChannelProtocol::kV5, ChannelRole::kServer);
+  RecordingHandler c_out, c_status, s_stdin;
+  server.SetAcceptHandler([&](StreamId, const StreamHeaders& h) -> StreamHandler* {
+    return h.Get("streamtype") == "stdin" ? &s_stdin : nullptr;
+  });
+  StreamId in = client.OpenStream(Type("stdin"), nullptr, nullptr);
+  client.OpenStream(Type("stdout"), &c_out, nullptr);
+  client.OpenStream(Type("error"), &c_status, nullptr);
+  StreamId s_out = server.OpenStream(Type("stdout"), nullptr, nullptr);
+  StreamId s_status = server.OpenStream(Type("error"), nullptr, nullptr);
+  server.SendInitialMarker();
+
+  const std::string big(40000, 'B');
+  client.Write(in, big);
+  client.CloseWrite(in);
+  std::string c2s;
+  for (auto& m : client.TakeMessages())
+    c2s += tws::EncodeFrame(m.is_text ? tws::Opcode::kText : tws::Opcode::kBinary, m.data, true,
+                            tws::MaskKey{9, 8, 7, 6});
+  tws::MessageDecoder s_dec(tws::Role::kServer);
+  std::vector<tws::Message> s_msgs;
+  for (const auto& part : test::SplitBytewise(c2s)) REQUIRE(s_dec.Feed(part, &s_msgs).ok());
+  for (const auto& m : s_msgs)
+    REQUIRE(server.Receive(m.payload, m.kind == tws::Message::Kind::kText).ok());
+  CHECK(s_stdin.data == big);
+  CHECK(s_stdin.remote_closes == 1);
+
+  server.Write(s_out, big);
+  server.Write(s_status, "{\"status\":\"Success\"}");
+  std::string s2c;
+  for (auto& m : server.TakeMessages()) s2c += tws::EncodeFrame(tws::Opcode::kBinary, m.data);
+  s2c += tws::EncodeClose(1000, "");
+  tws::MessageDecoder c_dec(tws::Role::kClient);
+  std::vector<tws::Message> c_msgs;
+  for (const auto& part : test::SplitRandom(s2c, 11)) REQUIRE(c_dec.Feed(part, &c_msgs).ok());
+  for (const auto& m : c_msgs) {
+    if (m.kind == tws::Message::Kind::kClose) {
+      CHECK(m.close_code == 1000);
+      client.OnConnectionClosed();
+    } else {
+      REQUIRE(client.Receive(m.payload, false).ok());
+    }
+  }
+  CHECK(c_out.data == big);
+  CHECK(c_status.data == "{\"status\":\"Success\"}");
+  CHECK(c_status.remote_closes == 1);
 }
 
 }  // namespace kproxy::ws

@@ -158,6 +158,11 @@ TEST_CASE("http response parser: malformed responses fail and stay failed") {
       "HTTP/1.1 403 Forbidden\r\nTransfer-Encoding: chunked\r\n\r\n" + std::string(2000, '1'),
       "HTTP/1.1 403 Forbidden\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffffff\r\n",
       "HTTP/1.1 200 OK\r\nX: " + std::string(kMaxHeadBytes, 'h'),  // oversize head
+      [] {  // endless interim responses
+        std::string s;
+        for (int i = 0; i < 100; ++i) s += "HTTP/1.1 100 Continue\r\n\r\n";
+        return s;
+      }(),
   };
   for (const auto& wire : bad) {
     CAPTURE(wire.substr(0, 80));

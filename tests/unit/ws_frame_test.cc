@@ -177,6 +177,20 @@ TEST_CASE("ws frame: close with code and reason, and empty close") {
   CHECK(EncodeClose(1000, std::string(200, 'r')).size() == 2 + 125);
 }
 
+TEST_CASE("ws frame: UTF-8 split across fragments is valid once assembled") {
+  // U+20AC (E2 82 AC) split 1|2 over two fragments.
+  const std::string wire = Bytes({0x01, 0x02, 'a', 0xE2, 0x80, 0x02, 0x82, 0xAC});
+  Decoded d = DecodeMessages(Role::kClient, SplitBytewise(wire));
+  REQUIRE(d.status.ok());
+  REQUIRE(d.messages.size() == 1);
+  CHECK(d.messages[0].payload == "a\xE2\x82\xAC");
+  CHECK(IsValidUtf8("\xF0\x9F\x98\x80"));
+  CHECK(!IsValidUtf8("\xF4\x90\x80\x80"));  // > U+10FFFF
+  // Binary messages are not checked.
+  d = DecodeMessages(Role::kClient, {Bytes({0x82, 0x01, 0xFF})});
+  CHECK(d.status.ok());
+}
+
 TEST_CASE("ws frame: zero-length text message") {
   Decoded d = DecodeMessages(Role::kClient, {Bytes({0x81, 0x00})});
   REQUIRE(d.messages.size() == 1);
@@ -210,6 +224,11 @@ TEST_CASE("ws frame: malformed input fails with a defined close code and stays f
       {"1-byte close", Role::kClient, Bytes({0x88, 0x01, 0x03}), 1002},
       {"reserved close code 1005", Role::kClient, Bytes({0x88, 0x02, 0x03, 0xED}), 1002},
       {"close code 999", Role::kClient, Bytes({0x88, 0x02, 0x03, 0xE7}), 1002},
+      {"text not UTF-8", Role::kClient, Bytes({0x81, 0x02, 0xC3, 0x28}), 1007},
+      {"text overlong NUL", Role::kClient, Bytes({0x81, 0x02, 0xC0, 0x80}), 1007},
+      {"text surrogate", Role::kClient, Bytes({0x81, 0x03, 0xED, 0xA0, 0x80}), 1007},
+      {"text truncated sequence", Role::kClient, Bytes({0x81, 0x02, 'a', 0xE2}), 1007},
+      {"close reason not UTF-8", Role::kClient, Bytes({0x88, 0x03, 0x03, 0xE8, 0xFF}), 1007},
       {"huge length beyond the limit", Role::kClient,
        Bytes({0x82, 0x7F, 0x00, 0x00, 0x01, 0, 0, 0, 0, 0}), 1009},
   };
