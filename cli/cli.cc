@@ -88,6 +88,7 @@ int RunCli(int argc, const char* const* argv, CommandIO io) {
   RunFn chosen;
   std::unique_ptr<CLI::App> app_owner = BuildApp(globals, chosen);
   CLI::App& app = *app_owner;
+  for (int i = 1; i < argc; ++i) globals.raw_args.emplace_back(argv[i]);
 
   try {
     app.parse(argc, argv);

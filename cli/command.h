@@ -27,6 +27,7 @@ struct CommandIO {
 struct GlobalOptions {
   ConfigOverrides overrides;
   int verbosity = 0;
+  std::vector<std::string> raw_args;  // argv[1..] as given (kubectl's ArgsLenAtDash needs it)
 };
 
 // A parsed command ready to run; returns the process exit status.

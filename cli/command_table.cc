@@ -8,6 +8,8 @@ const std::vector<CommandSpec>& CommandTable() {
   static const std::vector<CommandSpec> table = {
       VersionCommand(),
       GetCommand(),
+      ExecCommand(),
+      AttachCommand(),
       ConfigViewCommand(),
       ConfigGetContextsCommand(),
       ConfigCurrentContextCommand(),

@@ -14,6 +14,8 @@ CommandSpec ConfigGetContextsCommand();
 CommandSpec ConfigCurrentContextCommand();
 CommandSpec ConfigUseContextCommand();
 CommandSpec GetCommand();
+CommandSpec ExecCommand();
+CommandSpec AttachCommand();
 
 // `get pods` after the kubeconfig is resolved: prints to io.out/io.err, returns the exit
 // status (cli/get_command.cc). `request.namespace_` is taken from config.
