@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 
 #include "core/base/log.h"
@@ -183,7 +184,21 @@ void WsClient::Start() {
     vinfo.http_proxy_address = proxy_host.c_str();
     vinfo.http_proxy_port = t.proxy->port;
   }
-  vhost_ = lws_create_vhost(loop_.lws(), &vinfo);
+  {
+    // lws_create_vhost() reads the lowercase http_proxy variable itself when no proxy is
+    // given, even for wss:// and ignoring NO_PROXY; the proxy decision is ours (Go's rules,
+    // proxy_config.h), so hide it for the call. Single-threaded by design (one loop).
+    const char* env = getenv("http_proxy");
+    std::optional<std::string> saved = env ? std::optional<std::string>(env) : std::nullopt;
+    if (saved) unsetenv("http_proxy");
+    vhost_ = lws_create_vhost(loop_.lws(), &vinfo);
+    if (saved) setenv("http_proxy", saved->c_str(), 1);
+  }
+  if (vhost_ && t.proxy && !t.proxy->userinfo.empty()) {
+    // lws turns "user:pass@host:port" into its Proxy-Authorization: Basic header.
+    std::string spec = t.proxy->userinfo + "@" + proxy_host + ":" + std::to_string(t.proxy->port);
+    lws_set_proxy(vhost_, spec.c_str());
+  }
   if (!vhost_) {
     WsConnectFailure f;
     f.error = MakeError(ErrorCode::kInternal, "libwebsockets could not create a client vhost");

@@ -601,5 +601,62 @@ TEST_CASE("ws client: a 101 with a missing or unoffered subprotocol is an upgrad
   }
 }
 
+TEST_CASE(
+    "ws client: through a CONNECT proxy with credentials; http_proxy env not obeyed blindly") {
+  REQUIRE(test::Pki().ok);
+  test::TinyProxy proxy("kuser kpass");
+  REQUIRE(proxy.ready());
+  LwsTestServer server({"v5.channel.k8s.io"});
+  auto loop = EventLoop::Create();
+  REQUIRE(loop.ok());
+  RestConfig rc;
+  rc.server = "https://localhost:" + std::to_string(server.port());
+  rc.ca_data = test::Pki().ca_pem;
+  rc.proxy_url = "http://kuser:kpass@127.0.0.1:" + std::to_string(proxy.port());
+  auto t = DialTargetFromRestConfig(rc, [](const char*) -> const char* { return nullptr; });
+  REQUIRE(t.ok());
+  auto o = Options(server.port());
+  o.target = *t;
+  Session s;
+  s.Connect(**loop, o);
+  REQUIRE(s.WaitOpen(**loop));
+  s.client->Send("via proxy");
+  CHECK((*loop)->RunUntil([&] { return s.messages.size() == 1; }, milliseconds(5000)));
+  REQUIRE(s.messages.size() == 1);
+  CHECK(s.messages[0].first == "via proxy");
+
+  // Wrong proxy credentials: the proxy refuses, nothing reaches the server.
+  rc.proxy_url = "http://kuser:wrong@127.0.0.1:" + std::to_string(proxy.port());
+  auto bad_target =
+      DialTargetFromRestConfig(rc, [](const char*) -> const char* { return nullptr; });
+  auto bo = Options(server.port());
+  bo.target = *bad_target;
+  Session bad;
+  bad.Connect(**loop, bo);
+  CHECK_FALSE(bad.WaitOpen(**loop));
+  CHECK(bad.failed.has_value());
+
+  // A direct decision stays direct although lws would read http_proxy on its own.
+  setenv("http_proxy", "http://127.0.0.1:9", 1);  // discard port: nothing listens there
+  Session direct;
+  direct.Connect(**loop, Options(server.port()));
+  bool opened = direct.WaitOpen(**loop);
+  unsetenv("http_proxy");
+  CHECK(opened);
+}
+
+TEST_CASE("ws client: insecure-skip-tls-verify accepts an unknown CA") {
+  REQUIRE(test::Pki().ok);
+  LwsTestServer server({"v5.channel.k8s.io"});
+  auto loop = EventLoop::Create();
+  REQUIRE(loop.ok());
+  auto o = Options(server.port());
+  o.target.tls.ca_pem = test::Pki().other_ca_pem;
+  o.target.tls.insecure = true;
+  Session s;
+  s.Connect(**loop, o);
+  CHECK(s.WaitOpen(**loop));
+}
+
 }  // namespace
 }  // namespace kproxy
