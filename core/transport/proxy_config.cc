@@ -129,7 +129,8 @@ Result<ProxyChoice> ParseProxyUrl(std::string url) {
   ProxyChoice choice;
   size_t at = rest.rfind('@');
   if (at != std::string::npos) {
-    choice.authorization = "Basic " + Base64(PercentDecode(rest.substr(0, at)));
+    choice.userinfo = PercentDecode(rest.substr(0, at));
+    choice.authorization = "Basic " + Base64(choice.userinfo);
     rest = rest.substr(at + 1);
   }
   std::string host, port;

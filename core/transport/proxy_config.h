@@ -28,6 +28,7 @@ struct ProxyChoice {
   std::string host;
   uint16_t port = 0;
   std::string authorization;  // "Basic ..." from user:pass in the proxy URL, or ""
+  std::string userinfo;       // the decoded "user:pass" itself (secret), for libwebsockets
 };
 
 using GetEnvFn = std::function<const char*(const char*)>;

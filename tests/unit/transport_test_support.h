@@ -252,7 +252,8 @@ inline void EchoHandler(SSL* ssl, int fd) {
 // tinyproxy on a free loopback port, killed on destruction.
 class TinyProxy {
  public:
-  TinyProxy() {
+  // `basic_auth`: "user password" to require Proxy-Authorization, or "".
+  explicit TinyProxy(const std::string& basic_auth = "") {
     int port = 0;
     int fd = ListenLoopback(&port);  // reserve a free port, then hand it over
     close(fd);
@@ -260,6 +261,8 @@ class TinyProxy {
     conf_ = dir_.path() / "tinyproxy.conf";
     std::ofstream(conf_) << "Port " << port_ << "\nListen 127.0.0.1\nTimeout 20\nMaxClients 8\n"
                          << "Allow 127.0.0.1\nLogLevel Critical\n";
+    if (!basic_auth.empty())
+      std::ofstream(conf_, std::ios::app) << "BasicAuth " << basic_auth << "\n";
     pid_ = fork();
     if (pid_ == 0) {
       execlp("tinyproxy", "tinyproxy", "-d", "-c", conf_.c_str(), static_cast<char*>(nullptr));
