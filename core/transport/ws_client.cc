@@ -549,3 +549,9 @@ void WsClient::Close(uint16_t code, std::string reason) {
 }
 
 }  // namespace kproxy
+
+namespace kproxy {
+void WsClient::SetReading(bool on) {
+  if (wsi_ && state_ == State::kOpen) lws_rx_flow_control(wsi_, on ? 1 : 0);
+}
+}  // namespace kproxy

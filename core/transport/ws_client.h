@@ -78,6 +78,8 @@ class WsClient {
   bool Send(std::string_view message);
   // Bytes queued and not yet handed to the socket: the back-pressure signal.
   size_t BufferedBytes() const { return queued_bytes_; }
+  // Stops/resumes reading from the peer (back-pressure toward a blocked local stdout).
+  void SetReading(bool on);
   // Starts the closing handshake with `code`; on_closed reports Ok afterwards.
   void Close(uint16_t code = 1000, std::string reason = "");
 
