@@ -104,6 +104,7 @@ void StreamProtocol::OnReply(size_t index, Status status) {
   if (done_ || index != next_ || !awaiting_reply_) return;
   Kind kind = plan_[index];
   if (!status.ok()) {
+    Get(kind)->reset = true;  // a refused stream is gone: nothing to reset
     Abort(MakeError(status.error().code, std::string("error creating ") +
                                              TypeOf(static_cast<int>(kind)) +
                                              " stream: " + status.error().message));

@@ -162,6 +162,7 @@ TEST_CASE("client: a refused stream ends the session with an error") {
   CHECK(s.conn.OpenedTypes().size() == 3);  // stderr never opened
   CHECK(s.conn.Find(1)->reset);
   CHECK(s.conn.Find(3)->reset);
+  CHECK(s.CountCalls(Kind::kReset) == 2);  // not the refused stream itself
 }
 
 TEST_CASE("client: stdin bytes go to the stdin stream") {
