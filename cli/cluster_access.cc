@@ -1,5 +1,6 @@
 #include "cli/cluster_access.h"
 
+#include "auth/route_http_client.h"
 #include "core/base/log.h"
 #include "core/kubeconfig/loader.h"
 #include "core/rest/api_client.h"
@@ -67,7 +68,7 @@ Result<std::unique_ptr<ClusterAccess>> ClusterAccess::Open(const GlobalOptions& 
 
 Result<nlohmann::json> ClusterAccess::GetJson(const std::string& path) {
   ApiClient api(*authed_);
-  return api.GetJson(path, DiagnoseContext(""));
+  return api.GetJson(path, RequestContext{"get", "", ""});
 }
 
 Result<std::vector<std::pair<std::string, std::string>>> ClusterAccess::UpgradeHeaders() {
@@ -94,8 +95,8 @@ std::optional<std::pair<std::string, std::string>> ClusterAccess::PluginClientCe
   return provider_->PluginClientCertificate();
 }
 
-RequestContext ClusterAccess::DiagnoseContext(const std::string& resource) const {
-  RequestContext c;
+RefusalContext ClusterAccess::DiagnoseContext(const std::string& resource) const {
+  RefusalContext c;
   c.route = config_.server;
   c.resource = resource;
   c.namespace_ = config_.namespace_;

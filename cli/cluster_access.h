@@ -46,7 +46,7 @@ class ClusterAccess {
   std::optional<std::pair<std::string, std::string>> PluginClientCertificate();
 
   // Names for the 403 diagnostics.
-  RequestContext DiagnoseContext(const std::string& resource) const;
+  RefusalContext DiagnoseContext(const std::string& resource) const;
 
  private:
   ClusterAccess() = default;

@@ -1,7 +1,7 @@
 // `kproxy exec` and `kproxy attach`: kubectl's flags and messages over core/session.
-#include <CLI/CLI.hpp>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <ctime>
 #include <ostream>
 
@@ -33,26 +33,19 @@ struct ExecOptions {
 
 int Fail(CommandIO& io, const Error& e) {
   if (!e.message.empty()) {
-    bool prefixed = e.message.rfind("error: ", 0) == 0 ||
-                    e.message.rfind("Error from server", 0) == 0;
+    bool prefixed =
+        e.message.rfind("error: ", 0) == 0 || e.message.rfind("Error from server", 0) == 0;
     io.err << (prefixed ? "" : "error: ") << e.message << "\n";
   }
   return ExitStatusFor(e.code);
 }
 
 int RunExec(ExecOptions o, const GlobalOptions& g, CommandIO& io) {
-  // Everything after "--" became positional: the words before it are the pod (kubectl's
-  // ArgsLenAtDash).
-  for (size_t i = 0; i < g.raw_args.size(); ++i) {
-    if (g.raw_args[i] != "--") continue;
-    o.has_dashdash = true;
-    size_t after = g.raw_args.size() - i - 1;
-    if (o.args.size() - std::min(after, o.args.size()) > 1 && !o.attach) {
-      io.err << "error: exec [POD] [COMMAND] is not supported anymore. Use exec [POD] -- "
-                "[COMMAND] instead\nSee 'kproxy exec -h' for help and examples\n";
-      return exit_status::kUsage;
-    }
-    break;
+  o.has_dashdash = g.dash_dash;
+  if (!o.attach && o.has_dashdash && o.args.size() > 1) {
+    io.err << "error: exec [POD] [COMMAND] is not supported anymore. Use exec [POD] -- "
+              "[COMMAND] instead\nSee 'kproxy exec -h' for help and examples\n";
+    return exit_status::kUsage;
   }
   const char* verb = o.attach ? "attach" : "exec";
   if (o.args.empty()) {
@@ -60,7 +53,8 @@ int RunExec(ExecOptions o, const GlobalOptions& g, CommandIO& io) {
                         : "error: pod, type/name or --filename must be specified\n");
     return exit_status::kUsage;
   }
-  std::vector<std::string> command(o.args.begin() + 1, o.args.end());
+  std::vector<std::string> command =
+      o.has_dashdash ? g.after_dash : std::vector<std::string>(o.args.begin() + 1, o.args.end());
   if (!o.attach) {
     if (!o.has_dashdash && !command.empty()) {
       io.err << "error: exec [POD] [COMMAND] is not supported anymore. Use exec [POD] -- "
@@ -72,8 +66,7 @@ int RunExec(ExecOptions o, const GlobalOptions& g, CommandIO& io) {
       return exit_status::kUsage;
     }
   } else if (o.args.size() > 1) {
-    io.err << "error: expected a single argument: POD or TYPE/NAME, saw " << o.args.size()
-           << "\n";
+    io.err << "error: expected a single argument: POD or TYPE/NAME, saw " << o.args.size() << "\n";
     return exit_status::kUsage;
   }
   if (o.protocol != "auto" && o.protocol != "websocket" && o.protocol != "spdy") {
@@ -100,8 +93,8 @@ int RunExec(ExecOptions o, const GlobalOptions& g, CommandIO& io) {
   Status completed = CheckPodNotCompleted(target->pod, verb);
   if (!completed.ok()) return Fail(io, completed.error());
   if (o.attach && PodPhase(target->pod) != "Running") {
-    io.err << "error: pod " << target->name << " is not running (phase "
-           << PodPhase(target->pod) << ")\n";
+    io.err << "error: pod " << target->name << " is not running (phase " << PodPhase(target->pod)
+           << ")\n";
     return exit_status::kError;
   }
   auto container = ChooseContainer(target->pod, o.container, o.quiet);
@@ -115,8 +108,8 @@ int RunExec(ExecOptions o, const GlobalOptions& g, CommandIO& io) {
   q.use_stdout = true;
   q.use_stderr = !tty;
   q.tty = tty;
-  std::string path = "/api/v1/namespaces/" + PathEscape(ns) + "/pods/" +
-                     PathEscape(target->name) + "/" + verb + "?" + http::BuildExecQuery(q);
+  std::string path = "/api/v1/namespaces/" + PathEscape(ns) + "/pods/" + PathEscape(target->name) +
+                     "/" + verb + "?" + http::BuildExecQuery(q);
 
   ExecSessionOptions s;
   auto dial = DialTargetFromRestConfig(a.config(), [](const char* n) { return ::getenv(n); });
@@ -156,8 +149,7 @@ int RunExec(ExecOptions o, const GlobalOptions& g, CommandIO& io) {
   s.now_seconds = [] { return static_cast<int64_t>(::time(nullptr)); };
   s.reauthenticate = [&a] { return a.Reauthenticate(); };
 
-  if (o.attach && !o.quiet)
-    io.err << "If you don't see a command prompt, try pressing enter.\n";
+  if (o.attach && !o.quiet) io.err << "If you don't see a command prompt, try pressing enter.\n";
   io.err.flush();
   io.out.flush();
 
@@ -192,27 +184,28 @@ RunFn Setup(CLI::App& app, bool attach) {
 }  // namespace
 
 CommandSpec ExecCommand() {
-  return CommandSpec{
-      "exec", "Execute a command in a container",
-      "  # Run 'date' in pod mypod, using the first container by default\n"
-      "  kproxy exec mypod -- date\n\n"
-      "  # Open an interactive shell in container main of pod mypod\n"
-      "  kproxy exec -it mypod -c main -- sh\n\n"
-      "  # Run a migration in the most active pod of deployment api, from CI\n"
-      "  kproxy exec deploy/api -- ./migrate.sh\n\n"
-      "  # Force SPDY (as KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false does)\n"
-      "  kproxy exec --protocol=spdy mypod -- ls /\n",
-      [](CLI::App& app) { return Setup(app, false); }};
+  return CommandSpec{"exec",
+                     "Execute a command in a container",
+                     "  # Run 'date' in pod mypod, using the first container by default\n"
+                     "  kproxy exec mypod -- date\n\n"
+                     "  # Open an interactive shell in container main of pod mypod\n"
+                     "  kproxy exec -it mypod -c main -- sh\n\n"
+                     "  # Run a migration in the most active pod of deployment api, from CI\n"
+                     "  kproxy exec deploy/api -- ./migrate.sh\n\n"
+                     "  # Force SPDY (as KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false does)\n"
+                     "  kproxy exec --protocol=spdy mypod -- ls /\n",
+                     [](CLI::App& app) { return Setup(app, false); },
+                     /*hidden=*/false,
+                     /*takes_command=*/true};
 }
 
 CommandSpec AttachCommand() {
-  return CommandSpec{
-      "attach", "Attach to a running container",
-      "  # Attach to the main process of pod mypod\n"
-      "  kproxy attach mypod\n\n"
-      "  # Interactive: send stdin, with a terminal\n"
-      "  kproxy attach -it mypod -c main\n",
-      [](CLI::App& app) { return Setup(app, true); }};
+  return CommandSpec{"attach", "Attach to a running container",
+                     "  # Attach to the main process of pod mypod\n"
+                     "  kproxy attach mypod\n\n"
+                     "  # Interactive: send stdin, with a terminal\n"
+                     "  kproxy attach -it mypod -c main\n",
+                     [](CLI::App& app) { return Setup(app, true); }};
 }
 
 }  // namespace kproxy::cli

@@ -13,15 +13,17 @@ Result<std::chrono::milliseconds> ParseGoDuration(const std::string& text) {
   if (text.empty()) return MakeError(ErrorCode::kUsage, "invalid duration \"\"");
   while (i < text.size()) {
     size_t start = i;
-    while (i < text.size() && (isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.'))
-      ++i;
+    while (i < text.size() && (isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
     if (start == i) return MakeError(ErrorCode::kUsage, "invalid duration \"" + text + "\"");
     double value = std::stod(text.substr(start, i - start));
     size_t ustart = i;
     while (i < text.size() && isalpha(static_cast<unsigned char>(text[i]))) ++i;
     std::string unit = text.substr(ustart, i - ustart);
-    double scale = unit == "ms" ? 1 : unit == "s" ? 1000 : unit == "m" ? 60000
-                   : unit == "h" ? 3600000 : -1;
+    double scale = unit == "ms"  ? 1
+                   : unit == "s" ? 1000
+                   : unit == "m" ? 60000
+                   : unit == "h" ? 3600000
+                                 : -1;
     if (scale < 0) return MakeError(ErrorCode::kUsage, "invalid duration \"" + text + "\"");
     total_ms += value * scale;
   }

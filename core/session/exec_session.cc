@@ -251,10 +251,10 @@ class ExecRun {
       DrainThen(Result<ExecOutcome>(out));
     } else {
       const Error& e = r.error();
-      pending_message_ = e.message.rfind("Error from server", 0) == 0 ||
-                                 e.message.rfind("error: ", 0) == 0
-                             ? e.message
-                             : "error: " + e.message;
+      pending_message_ =
+          e.message.rfind("Error from server", 0) == 0 || e.message.rfind("error: ", 0) == 0
+              ? e.message
+              : "error: " + e.message;
       DrainThen(Result<ExecOutcome>(MakeError(e.code, "")));
     }
   }

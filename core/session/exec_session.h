@@ -21,10 +21,10 @@ namespace kproxy {
 struct ExecSessionOptions {
   UpgradeTarget target;  // path_and_query already built for exec or attach
   remotecommand::StreamOptions streams;
-  bool attach = false;  // attach primes the resize with W+1,H+1 then W,H
+  bool attach = false;                // attach primes the resize with W+1,H+1 then W,H
   std::vector<StreamProtocol> order;  // from PlanProtocols
   std::string plan_reason;            // for -v
-  RequestContext context;             // names for the diagnostics
+  RefusalContext context;             // names for the diagnostics
   // Local descriptors (-1 = not used).
   int in_fd = 0, out_fd = 1, err_fd = 2;
   bool raw_terminal = false;  // put in_fd into raw mode (tty sessions on a terminal)

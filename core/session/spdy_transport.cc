@@ -90,7 +90,8 @@ class SpdyTransport : public StreamTransport {
   void OnData(std::string_view bytes) {
     Status s = session_.Receive(bytes);
     Flush();  // ping echoes, replies
-    if (!s.ok()) Ended(MakeError(ErrorCode::kProtocol, "SPDY protocol error: " + s.error().message));
+    if (!s.ok())
+      Ended(MakeError(ErrorCode::kProtocol, "SPDY protocol error: " + s.error().message));
   }
   void OnEvent(const spdy::SessionEvent& e) {
     switch (e.kind) {
@@ -150,7 +151,7 @@ FailureStage StageForDial(DialFailure f) {
 class SpdyDial : public PendingDial {
  public:
   SpdyDial(EventLoop& loop, const UpgradeTarget& target, std::vector<std::string> versions,
-           RequestContext context, DialDone done)
+           RefusalContext context, DialDone done)
       : loop_(loop),
         target_(target),
         versions_(std::move(versions)),
@@ -234,9 +235,8 @@ class SpdyDial : public PendingDial {
         Fail(FailureStage::kHandshake, chosen.error(), d);
         return;
       }
-      auto transport =
-          std::make_unique<SpdyTransport>(loop_, std::move(conn_), router_, *chosen,
-                                          target_.keepalive, target_.dead_peer);
+      auto transport = std::make_unique<SpdyTransport>(loop_, std::move(conn_), router_, *chosen,
+                                                       target_.keepalive, target_.dead_peer);
       Status st = transport->Start(parser_.TakeLeftover());
       if (!st.ok()) {
         Fail(FailureStage::kAfterUpgrade, st.error());
@@ -273,7 +273,7 @@ class SpdyDial : public PendingDial {
   EventLoop& loop_;
   UpgradeTarget target_;
   std::vector<std::string> versions_;
-  RequestContext context_;
+  RefusalContext context_;
   DialDone done_;
   std::unique_ptr<TlsConnection> conn_;
   std::shared_ptr<ConnRouter> router_ = std::make_shared<ConnRouter>();
@@ -286,9 +286,9 @@ class SpdyDial : public PendingDial {
 
 std::unique_ptr<PendingDial> DialSpdy(EventLoop& loop, const UpgradeTarget& target,
                                       std::vector<std::string> versions,
-                                      const RequestContext& context, DialDone done) {
-  auto dial = std::make_unique<SpdyDial>(loop, target, std::move(versions), context,
-                                         std::move(done));
+                                      const RefusalContext& context, DialDone done) {
+  auto dial =
+      std::make_unique<SpdyDial>(loop, target, std::move(versions), context, std::move(done));
   dial->Start();
   return dial;
 }

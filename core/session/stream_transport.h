@@ -75,11 +75,11 @@ class PendingDial {
 // loop, with the transport or the failure.
 std::unique_ptr<PendingDial> DialWebSocket(EventLoop& loop, const UpgradeTarget& target,
                                            std::vector<std::string> subprotocols,
-                                           const RequestContext& context, DialDone done);
+                                           const RefusalContext& context, DialDone done);
 
 // SPDY/3.1: offers `versions` as X-Stream-Protocol-Version lines over our own TLS connection.
 std::unique_ptr<PendingDial> DialSpdy(EventLoop& loop, const UpgradeTarget& target,
                                       std::vector<std::string> versions,
-                                      const RequestContext& context, DialDone done);
+                                      const RefusalContext& context, DialDone done);
 
 }  // namespace kproxy

@@ -75,7 +75,7 @@ class WsTransport : public StreamTransport {
 class WsDial : public PendingDial {
  public:
   WsDial(EventLoop& loop, const UpgradeTarget& target, std::vector<std::string> subprotocols,
-         RequestContext context, DialDone done)
+         RefusalContext context, DialDone done)
       : loop_(loop),
         target_(target),
         subprotocols_(std::move(subprotocols)),
@@ -195,7 +195,7 @@ class WsDial : public PendingDial {
   EventLoop& loop_;
   UpgradeTarget target_;
   std::vector<std::string> subprotocols_;
-  RequestContext context_;
+  RefusalContext context_;
   DialDone done_;
   std::unique_ptr<WsClient> client_;
   std::shared_ptr<Holder> holder_ = std::make_shared<Holder>();
@@ -207,9 +207,9 @@ class WsDial : public PendingDial {
 
 std::unique_ptr<PendingDial> DialWebSocket(EventLoop& loop, const UpgradeTarget& target,
                                            std::vector<std::string> subprotocols,
-                                           const RequestContext& context, DialDone done) {
-  auto dial = std::make_unique<WsDial>(loop, target, std::move(subprotocols), context,
-                                       std::move(done));
+                                           const RefusalContext& context, DialDone done) {
+  auto dial =
+      std::make_unique<WsDial>(loop, target, std::move(subprotocols), context, std::move(done));
   dial->Start();
   return dial;
 }
