@@ -90,8 +90,10 @@ std::pair<std::string, std::string> GenericResponse(int code, const std::string&
   }
   if (code >= 500) {
     nlohmann::json quoted = server_message;  // Go's %q, near enough: a JSON string
-    return {"InternalError", "an error on the server (" + quoted.dump() +
-                                 ") has prevented the request from succeeding"};
+    return {"InternalError",
+            "an error on the server (" +
+                quoted.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+                ") has prevented the request from succeeding"};
   }
   return {"", "the server responded with the status code " + std::to_string(code) +
                   " but did not return more information"};

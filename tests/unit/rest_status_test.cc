@@ -126,6 +126,13 @@ TEST_CASE("rest status: non-Status bodies get client-go's generic messages") {
         "provide credentials)");
 }
 
+TEST_CASE("rest status: invalid UTF-8 in a quoted body is replaced, not thrown") {
+  // Found by tests/fuzz/rest_status_fuzz.cc.
+  auto e = ApiErrorFromResponse(502, "", "\x9c\n", {});
+  CHECK(e.code == ErrorCode::kServer);
+  CHECK(e.message.rfind("Error from server (InternalError): an error on the server (\"", 0) == 0);
+}
+
 TEST_CASE("rest status: quoted bodies are capped") {
   std::string huge(1 << 20, 'x');
   auto e = ApiErrorFromResponse(500, "text/plain", huge, {});
