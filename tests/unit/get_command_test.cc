@@ -112,8 +112,8 @@ json EdgePod() {
       "cr\r\nlf",
       "bell\x07",
       "\xc2\xa0nbsp",
-      "a very long annotation value with many words that goes well past the "
-      "eighty column limit of the emitter, to see whether it folds or not",
+      ("a very long annotation value with many words that goes well past the "
+       "eighty column limit of the emitter, to see whether it folds or not"),
       "averylongtokenwithoutanyspacesaverylongtokenwithoutanyspacesaverylongtokenwithoutanyspaces"};
   int i = 0;
   for (const char* v : values) a["k" + std::to_string(i++)] = std::string(v);
