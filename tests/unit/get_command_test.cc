@@ -120,6 +120,12 @@ json EdgePod() {
   pod["metadata"]["annotations"] = a;
   pod["spec"]["nested"] =
       json::parse(R"([[1, 2], [], [[]], {}, [{}], null, 1.5, -0.25, 1e21, true])");
+  const std::string words =
+      "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt "
+      "ut labore et dolore magna aliqua ut enim ad minim veniam quis nostrud exercitation";
+  pod["spec"]["longSingle"] = "key: " + words;
+  pod["spec"]["longDouble"] = "tab\t" + words + "  two  spaces  " + words;
+  pod["spec"]["longList"] = json::array({words, "- " + words, words + "\n" + words});
   pod["spec"]["emptyString"] = "";
   pod["spec"]["nullField"] = nullptr;
   return pod;
