@@ -302,7 +302,8 @@ TEST_CASE("every cluster and user field reaches the RestConfig") {
       "clusters:\n- name: c\n  cluster:\n    server: https://x:6443/prefix\n"
       "    tls-server-name: api.internal\n    proxy-url: socks5://127.0.0.1:1080\n"
       "    disable-compression: true\n    extensions:\n"
-      "    - name: client.authentication.k8s.io/exec\n      extension: {audience: kproxy, n: 3}\n"
+      "    - name: client.authentication.k8s.io/exec\n      extension: {audience: kproxy, retries: "
+      "3}\n"
       "users:\n- name: u\n  user:\n    as: jane\n    as-uid: '1000'\n    as-groups: [dev, ops]\n"
       "    as-user-extra: {scopes: [a, b]}\n"
       "    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: kproxy\n"
@@ -320,7 +321,7 @@ TEST_CASE("every cluster and user field reaches the RestConfig") {
   CHECK(rc->proxy_url == "socks5://127.0.0.1:1080");
   CHECK(rc->disable_compression);
   CHECK(nlohmann::json::parse(rc->cluster_exec_config_json) ==
-        nlohmann::json{{"audience", "kproxy"}, {"n", 3}});
+        nlohmann::json{{"audience", "kproxy"}, {"retries", 3}});
   CHECK(rc->impersonate_user == "jane");
   CHECK(rc->impersonate_uid == "1000");
   CHECK(rc->impersonate_groups == std::vector<std::string>{"dev", "ops"});
