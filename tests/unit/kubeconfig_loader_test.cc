@@ -81,6 +81,16 @@ TEST_CASE("file list: --kubeconfig alone, else $KUBECONFIG, else ~/.kube/config"
     CHECK(rc.error().code == ErrorCode::kNotFound);
     CHECK(rc.error().message == "stat missing.yaml: no such file or directory");
   }
+  SUBCASE("an existing but unreadable $KUBECONFIG entry is an error naming it") {
+    fs::create_directories(dir.path() / "adir");
+    fake.vars["KUBECONFIG"] = a + ":" + (dir.path() / "adir").string();
+    auto rc = Load(fake);
+    REQUIRE_FALSE(rc.ok());
+    CHECK(rc.error().code == ErrorCode::kConfig);
+    CHECK(rc.error().message == "error loading config file \"" + (dir.path() / "adir").string() +
+                                    "\": read " + (dir.path() / "adir").string() +
+                                    ": is a directory");
+  }
   SUBCASE("--kubeconfig relative to the working directory") {
     WriteFile(fs::path(fake.env.cwd) / "rel.yaml", TwoContexts("rel", "shared"));
     ConfigOverrides o;
