@@ -131,16 +131,14 @@ WsClient::~WsClient() {
     lws_set_timeout(wsi_, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
     wsi_ = nullptr;
   }
+  // Never destroy the vhost from inside one of its own callbacks: defer it. The SSL_CTX is
+  // released by a guard owned by the deferred task, so it is freed even when the loop is
+  // destroyed before the task ran (lws_context_destroy then frees the vhost itself).
+  std::shared_ptr<SSL_CTX> release(ssl_ctx_, SSL_CTX_free);  // live SSLs hold their own ref
+  ssl_ctx_ = nullptr;
   if (vhost_) {
-    // Never destroy the vhost from inside one of its own callbacks: defer it.
     lws_vhost* vh = vhost_;
-    SSL_CTX* ctx = ssl_ctx_;
-    loop_.Post([vh, ctx] {
-      lws_vhost_destroy(vh);
-      if (ctx) SSL_CTX_free(ctx);  // live SSLs hold their own reference
-    });
-  } else if (ssl_ctx_) {
-    SSL_CTX_free(ssl_ctx_);
+    loop_.Post([vh, release] { lws_vhost_destroy(vh); });
   }
 }
 

@@ -49,7 +49,8 @@ class LwsTestServer {
     info.port = 0;  // any free port
     info.iface = "127.0.0.1";
     info.protocols = protocols_.data();
-    info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    // No OS trust store: the server never dials out (and lws 4.1.6 leaks it on destroy).
+    info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
     info.ssl_cert_filepath = cert_.c_str();
     info.ssl_private_key_filepath = key_.c_str();
     info.user = this;
