@@ -1,6 +1,7 @@
 #include "core/transport/ws_client.h"
 
 #include <libwebsockets.h>
+#include <netdb.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
@@ -31,7 +32,8 @@ const lws_protocols kWsProtocols[] = {
 struct PeerName {
   TlsSettings tls;
   std::string host;
-  std::string verify_error;  // why we rejected the peer's certificate, for the message
+  std::string verify_error;   // why we rejected the peer's certificate, for the message
+  bool alpn_refused = false;  // the server answered no_application_protocol to http/1.1
 };
 
 void FreePeerName(void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) {
@@ -49,7 +51,7 @@ int PeerNameIndex() {
 // ApplyPeerName our own TLS connection uses).
 // It also keeps the verification error: lws reports a failed handshake only as
 // "connect SSL err 1", which names nothing.
-void InfoCallback(const SSL* ssl, int where, int) {
+void InfoCallback(const SSL* ssl, int where, int ret) {
   auto* peer = static_cast<PeerName*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), PeerNameIndex()));
   if (!peer) return;
   if ((where & SSL_CB_HANDSHAKE_START) && !SSL_is_init_finished(ssl))
@@ -57,6 +59,10 @@ void InfoCallback(const SSL* ssl, int where, int) {
   if ((where & SSL_CB_ALERT) && (where & SSL_CB_WRITE)) {
     long v = SSL_get_verify_result(ssl);
     if (v != X509_V_OK) peer->verify_error = X509_verify_cert_error_string(v);
+  }
+  // RFC 7301 §3.2: an HTTP/2-only server refuses our lone "http/1.1" with this alert.
+  if ((where & SSL_CB_ALERT) && (where & SSL_CB_READ)) {
+    if ((ret & 0xff) == SSL_AD_NO_APPLICATION_PROTOCOL) peer->alpn_refused = true;
   }
 }
 
@@ -125,6 +131,7 @@ std::unique_ptr<WsClient> WsClient::Connect(EventLoop& loop, WsClientOptions opt
 WsClient::~WsClient() {
   *alive_ = false;
   if (ping_timer_) loop_.CancelTimer(ping_timer_);
+  if (dial_timer_) loop_.CancelTimer(dial_timer_);
   if (wsi_) {
     // Detach first: lws may still call back for this wsi while it is being killed.
     lws_set_wsi_user(wsi_, nullptr);
@@ -225,12 +232,40 @@ void WsClient::Start() {
       ci.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED | LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK |
                            LCCSCF_ALLOW_EXPIRED | LCCSCF_ALLOW_INSECURE;
   }
+  // lws has its own, longer connect timeouts; the dial deadline is the RestConfig's.
+  dial_timer_ = loop_.AddTimer(t.timeout, [this] {
+    dial_timer_ = 0;
+    if (state_ != State::kConnecting) return;
+    WsConnectFailure f;
+    f.dial = DialFailure::kTimeout;
+    f.error = MakeError(ErrorCode::kTimeout,
+                        "timed out after " + std::to_string(options_.target.timeout.count()) +
+                            " ms connecting to the server " + options_.target.server.Authority());
+    capture_.reset();
+    if (wsi_) {
+      lws_set_wsi_user(wsi_, nullptr);
+      lws_set_timeout(wsi_, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+      wsi_ = nullptr;
+    }
+    ReportFailure(std::move(f));
+  });
   auto alive = alive_;
   lws* w = lws_client_connect_via_info(&ci);
   if (!*alive) return;
   if (!w && state_ == State::kConnecting) {
     WsConnectFailure f;
     f.dial = DialFailure::kTcp;
+    // lws gives no reason when it fails synchronously; a failed lookup is the usual one.
+    addrinfo hints{};
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* res = nullptr;
+    const std::string& lookup = t.proxy ? t.proxy->host : t.server.host;
+    int rc = getaddrinfo(lookup.c_str(), nullptr, &hints, &res);
+    if (res) freeaddrinfo(res);
+    if (rc != 0) {
+      f.dial = t.proxy ? DialFailure::kProxy : DialFailure::kDns;
+      lost_reason_ = "DNS lookup of " + lookup + " failed: " + gai_strerror(rc);
+    }
     f.error = MakeError(ErrorCode::kUnavailable,
                         "unable to connect to the server " + t.server.Authority() +
                             (lost_reason_.empty() ? "" : ": " + lost_reason_));
@@ -240,6 +275,10 @@ void WsClient::Start() {
 
 void WsClient::ReportFailure(WsConnectFailure f) {
   if (state_ == State::kClosed) return;
+  if (dial_timer_) {
+    loop_.CancelTimer(dial_timer_);
+    dial_timer_ = 0;
+  }
   state_ = State::kClosed;
   Log(3, f.error.message);
   if (cb_.on_failed) cb_.on_failed(f);
@@ -329,6 +368,10 @@ int WsClient::OnEstablished(lws* wsi) {
     return -1;
   }
   state_ = State::kOpen;
+  if (dial_timer_) {
+    loop_.CancelTimer(dial_timer_);
+    dial_timer_ = 0;
+  }
   subprotocol_ = chosen;
   last_pong_ = EventLoop::Clock::now();
   SchedulePing();
@@ -423,6 +466,15 @@ void WsClient::OnConnectionError(lws* wsi, const char* why) {
   unsigned int status = lws_http_client_http_response(wsi);
   auto* peer =
       ssl_ctx_ ? static_cast<PeerName*>(SSL_CTX_get_ex_data(ssl_ctx_, PeerNameIndex())) : nullptr;
+  if (status == 0 && peer && peer->alpn_refused) {
+    f.dial = DialFailure::kAlpnH2;
+    f.error = MakeError(ErrorCode::kUpgradeRejected,
+                        "the server " + server +
+                            " refused ALPN http/1.1 (an HTTP/2-only front end): exec, attach and "
+                            "port-forward need an HTTP/1.1 upgrade, impossible over HTTP/2");
+    ReportFailure(std::move(f));
+    return;
+  }
   if (status == 0 && peer && !peer->verify_error.empty()) {
     f.dial = DialFailure::kVerify;
     f.error = MakeError(ErrorCode::kUnavailable,

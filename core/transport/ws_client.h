@@ -118,6 +118,7 @@ class WsClient {
   bool partial_binary_ = true;
   bool ping_due_ = false;
   EventLoop::TimerId ping_timer_ = 0;
+  EventLoop::TimerId dial_timer_ = 0;
   EventLoop::Clock::time_point last_pong_;
   bool close_requested_ = false;
   uint16_t close_code_ = 1000;

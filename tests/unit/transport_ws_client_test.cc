@@ -316,7 +316,6 @@ struct Session {
   }
   bool WaitOpen(EventLoop& loop) {
     loop.RunUntil([&] { return opened.has_value() || failed.has_value(); }, milliseconds(8000));
-    if (failed) MESSAGE("connect failed: " << failed->error.message);
     return opened.has_value();
   }
 };
@@ -644,6 +643,61 @@ TEST_CASE(
   bool opened = direct.WaitOpen(**loop);
   unsetenv("http_proxy");
   CHECK(opened);
+}
+
+TEST_CASE("ws client: dial failures are typed and name the server") {
+  REQUIRE(test::Pki().ok);
+  auto loop = EventLoop::Create();
+  REQUIRE(loop.ok());
+  {
+    // A strict HTTP/2-only server refuses our lone "http/1.1" ALPN.
+    test::TestTlsServer h2only({true, test::TestTlsServer::Alpn::kRefuse, false},
+                               test::EchoHandler);
+    Session s;
+    s.Connect(**loop, Options(h2only.port()));
+    CHECK_FALSE(s.WaitOpen(**loop));
+    REQUIRE(s.failed.has_value());
+    CHECK(s.failed->dial == DialFailure::kAlpnH2);
+    CHECK(s.failed->error.code == ErrorCode::kUpgradeRejected);
+    CHECK(h2only.offered_alpn() == "http/1.1");
+  }
+  {
+    // A listener that never speaks TLS: the RestConfig deadline ends the attempt.
+    int port = 0;
+    int lfd = test::ListenLoopback(&port);
+    auto o = Options(port);
+    o.target.timeout = milliseconds(300);
+    Session s;
+    auto start = EventLoop::Clock::now();
+    s.Connect(**loop, o);
+    CHECK_FALSE(s.WaitOpen(**loop));
+    CHECK(EventLoop::Clock::now() - start < milliseconds(3000));
+    REQUIRE(s.failed.has_value());
+    CHECK(s.failed->dial == DialFailure::kTimeout);
+    CHECK(s.failed->error.code == ErrorCode::kTimeout);
+    close(lfd);
+  }
+  {
+    int port = 0;
+    close(test::ListenLoopback(&port));  // nothing listens
+    Session s;
+    s.Connect(**loop, Options(port));
+    CHECK_FALSE(s.WaitOpen(**loop));
+    REQUIRE(s.failed.has_value());
+    CHECK_FALSE(s.failed->refused.has_value());
+    CHECK(s.failed->error.code == ErrorCode::kUnavailable);
+    CHECK(s.failed->error.message.find("127.0.0.1:" + std::to_string(port)) != std::string::npos);
+  }
+  {
+    auto o = Options(443);
+    o.target.server.host = "no-such-host.invalid";
+    Session s;
+    s.Connect(**loop, o);
+    CHECK_FALSE(s.WaitOpen(**loop));
+    REQUIRE(s.failed.has_value());
+    CHECK(s.failed->error.message.find("no-such-host.invalid") != std::string::npos);
+    CHECK(s.failed->dial == DialFailure::kDns);
+  }
 }
 
 TEST_CASE("ws client: insecure-skip-tls-verify accepts an unknown CA") {
