@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "core/base/log.h"
+#include "core/transport/ws_client_tls.h"
 
 namespace kproxy {
 namespace {
@@ -27,44 +28,6 @@ const lws_protocols kWsProtocols[] = {
     {kProtocolName, Trampoline, 0, 64 * 1024, 0, nullptr, 0},
     {nullptr, nullptr, 0, 0, 0, nullptr, 0},
 };
-
-// What the TLS info callback needs, stored on the vhost's client SSL_CTX; freed with it.
-struct PeerName {
-  TlsSettings tls;
-  std::string host;
-  std::string verify_error;   // why we rejected the peer's certificate, for the message
-  bool alpn_refused = false;  // the server answered no_application_protocol to http/1.1
-};
-
-void FreePeerName(void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) {
-  delete static_cast<PeerName*>(ptr);
-}
-
-int PeerNameIndex() {
-  static const int idx = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, FreePeerName);
-  return idx;
-}
-
-// lws 4.1.6 sets SNI and the verified host from the Host header, and cannot verify IP SANs.
-// Runs inside SSL_connect, after lws configured the SSL and before the ClientHello is built,
-// so tls-server-name / IP-literal handling here is the one that counts (the same
-// ApplyPeerName our own TLS connection uses).
-// It also keeps the verification error: lws reports a failed handshake only as
-// "connect SSL err 1", which names nothing.
-void InfoCallback(const SSL* ssl, int where, int ret) {
-  auto* peer = static_cast<PeerName*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), PeerNameIndex()));
-  if (!peer) return;
-  if ((where & SSL_CB_HANDSHAKE_START) && !SSL_is_init_finished(ssl))
-    ApplyPeerName(const_cast<SSL*>(ssl), peer->tls, peer->host);
-  if ((where & SSL_CB_ALERT) && (where & SSL_CB_WRITE)) {
-    long v = SSL_get_verify_result(ssl);
-    if (v != X509_V_OK) peer->verify_error = X509_verify_cert_error_string(v);
-  }
-  // RFC 7301 §3.2: an HTTP/2-only server refuses our lone "http/1.1" with this alert.
-  if ((where & SSL_CB_ALERT) && (where & SSL_CB_READ)) {
-    if ((ret & 0xff) == SSL_AD_NO_APPLICATION_PROTOCOL) peer->alpn_refused = true;
-  }
-}
 
 std::string Base64(const unsigned char* data, size_t len) {
   std::string out(4 * ((len + 2) / 3) + 1, '\0');
@@ -166,21 +129,15 @@ void WsClient::Start() {
     // Our own SSL_CTX per connection: lws 4.1.6 shares one client SSL_CTX between vhosts
     // whose TLS *options* hash the same, so material configured through its callbacks would
     // leak from one server's connection into another's. A provided context is never shared.
-    ssl_ctx_ = SSL_CTX_new(TLS_client_method());
-    Status st = ssl_ctx_ ? ConfigureClientTlsContext(ssl_ctx_, t.tls)
-                         : Status(MakeError(ErrorCode::kInternal, "cannot create a TLS context"));
-    if (!st.ok()) {
+    auto ctx = NewWsClientSslCtx(t.tls, t.server.host);
+    if (!ctx.ok()) {
       WsConnectFailure f;
-      f.error = st.error();
+      f.error = ctx.error();
       f.dial = DialFailure::kTls;
       ReportFailure(std::move(f));
       return;
     }
-    std::string wire = AlpnWire({"http/1.1"});
-    SSL_CTX_set_alpn_protos(ssl_ctx_, reinterpret_cast<const unsigned char*>(wire.data()),
-                            static_cast<unsigned>(wire.size()));
-    SSL_CTX_set_ex_data(ssl_ctx_, PeerNameIndex(), new PeerName{t.tls, t.server.host, ""});
-    SSL_CTX_set_info_callback(ssl_ctx_, InfoCallback);
+    ssl_ctx_ = *ctx;
     vinfo.provided_client_ssl_ctx = ssl_ctx_;
   }
   std::string proxy_host;
@@ -404,19 +361,20 @@ void WsClient::SchedulePing() {
 }
 
 int WsClient::OnWritable(lws* wsi) {
-  if (close_requested_) {
+  if (ping_due_) {
+    ping_due_ = false;
+    unsigned char buf[LWS_PRE + 4] = {0};
+    if (lws_write(wsi, buf + LWS_PRE, 0, LWS_WRITE_PING) < 0) return -1;
+    if (!queue_.empty() || close_requested_) lws_callback_on_writable(wsi);
+    return 0;
+  }
+  if (queue_.empty() && close_requested_) {
+    // Close only after every queued message went out (e.g. the v5 stdin close signal).
     lws_close_reason(wsi, static_cast<lws_close_status>(close_code_),
                      reinterpret_cast<unsigned char*>(close_reason_.data()), close_reason_.size());
     we_closed_ = true;
     state_ = State::kClosing;
     return -1;
-  }
-  if (ping_due_) {
-    ping_due_ = false;
-    unsigned char buf[LWS_PRE + 4] = {0};
-    if (lws_write(wsi, buf + LWS_PRE, 0, LWS_WRITE_PING) < 0) return -1;
-    if (!queue_.empty()) lws_callback_on_writable(wsi);
-    return 0;
   }
   if (queue_.empty()) return 0;
   std::string& m = queue_.front();
@@ -431,11 +389,8 @@ int WsClient::OnWritable(lws* wsi) {
   }
   queued_bytes_ -= payload;
   queue_.pop_front();
-  if (!queue_.empty()) {
-    lws_callback_on_writable(wsi);
-  } else if (cb_.on_drained) {
-    cb_.on_drained();
-  }
+  if (!queue_.empty() || close_requested_) lws_callback_on_writable(wsi);
+  if (queue_.empty() && cb_.on_drained) cb_.on_drained();
   return 0;
 }
 
@@ -464,9 +419,8 @@ void WsClient::OnConnectionError(lws* wsi, const char* why) {
   WsConnectFailure f;
   const std::string server = options_.target.server.Authority();
   unsigned int status = lws_http_client_http_response(wsi);
-  auto* peer =
-      ssl_ctx_ ? static_cast<PeerName*>(SSL_CTX_get_ex_data(ssl_ctx_, PeerNameIndex())) : nullptr;
-  if (status == 0 && peer && peer->alpn_refused) {
+  const WsTlsOutcome tls = ReadWsTlsOutcome(ssl_ctx_);
+  if (status == 0 && tls.alpn_refused) {
     f.dial = DialFailure::kAlpnH2;
     f.error = MakeError(ErrorCode::kUpgradeRejected,
                         "the server " + server +
@@ -475,11 +429,11 @@ void WsClient::OnConnectionError(lws* wsi, const char* why) {
     ReportFailure(std::move(f));
     return;
   }
-  if (status == 0 && peer && !peer->verify_error.empty()) {
+  if (status == 0 && !tls.verify_error.empty()) {
     f.dial = DialFailure::kVerify;
     f.error = MakeError(ErrorCode::kUnavailable,
                         "TLS handshake with the server " + server +
-                            " failed: certificate verify failed: " + peer->verify_error);
+                            " failed: certificate verify failed: " + tls.verify_error);
     ReportFailure(std::move(f));
     return;
   }

@@ -411,11 +411,19 @@ TEST_CASE("ws client: close codes other than 1000 and dropped connections are 'c
     Session s;
     s.Connect(**loop, Options(server.port()));
     REQUIRE(s.WaitOpen(**loop));
-    s.client->Close(1000);
+    s.client->Send("last-1");
+    s.client->Send(std::string("\xff\x00", 2));  // e.g. the v5 stdin close signal
+    s.client->Close(1000);                       // goes out after everything queued before it
     CHECK_FALSE(s.client->Send("late"));
     CHECK((*loop)->RunUntil([&] { return s.closed.has_value(); }, milliseconds(5000)));
     REQUIRE(s.closed.has_value());
     CHECK(s.closed->ok());
+    // The server thread may record the last message just after our close completed.
+    for (int i = 0; i < 100 && server.seen().messages.size() < 4; ++i) usleep(10000);
+    auto msgs = server.seen().messages;
+    REQUIRE(msgs.size() >= 2);
+    CHECK(msgs[msgs.size() - 2] == "last-1");
+    CHECK(msgs.back() == std::string("\xff\x00", 2));
   }
 }
 
