@@ -41,7 +41,7 @@ struct WsClientOptions {
   size_t max_message_bytes = 16 * 1024 * 1024;    // reassembly bound (close 1009 beyond)
   // Parser for the re-issued request of a refused upgrade; null = no body capture (status
   // and the headers lws kept are still reported).
-  ResponseReaderFactory refusal_reader;
+  ResponseReaderFactory refusal_reader = HttpResponseReaderFactory();
 };
 
 // Why a connection attempt did not produce an open WebSocket.

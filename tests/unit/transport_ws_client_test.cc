@@ -488,9 +488,21 @@ TEST_CASE("ws client: a refused upgrade reaches the caller with status, headers 
   }
   CHECK(server.offered_alpn() == "http/1.1");
 
+  // The production reader (http_response_parser) gives the same result.
+  Session prod;
+  auto op = Options(server.port());
+  prod.Connect(**loop, op);
+  CHECK_FALSE(prod.WaitOpen(**loop));
+  REQUIRE(prod.failed.has_value());
+  REQUIRE(prod.failed->refused.has_value());
+  CHECK(prod.failed->body_captured);
+  CHECK(prod.failed->refused->status == 403);
+  CHECK(prod.failed->refused->body == body);
+
   // Without a reader the status still arrives, the body is marked as not captured.
   Session plain;
   auto o2 = Options(server.port());
+  o2.refusal_reader = nullptr;
   plain.Connect(**loop, o2);
   CHECK_FALSE(plain.WaitOpen(**loop));
   REQUIRE(plain.failed.has_value());
