@@ -1,0 +1,19 @@
+// Discovery documents: /version, /api, /apis, /api/v1, /apis/<group>[/<version>], shaped as
+// kube-apiserver serves the legacy (unaggregated) form. client-go asks for the aggregated form
+// first (Accept: ...as=APIGroupDiscoveryList) and falls back to this when the response's
+// Content-Type is plain application/json, which is what an older API server does.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "tests/sim/api/objects.h"
+
+namespace kproxy::sim {
+
+// The discovery document for `path`, or nullopt when the path is not a discovery path.
+// `server_address` fills serverAddressByClientCIDRs ("127.0.0.1:6443").
+std::optional<Json> DiscoveryDocument(const Fixture& fixture, const std::string& path,
+                                      const std::string& server_address);
+
+}  // namespace kproxy::sim
