@@ -151,7 +151,8 @@ std::string HttpReply::Header(const std::string& name) const {
 }
 
 HttpReply HttpsRequest(const std::string& ca_pem, const std::string& method, const std::string& url,
-                       const std::vector<std::string>& headers, const std::string& body) {
+                       const std::vector<std::string>& headers, const std::string& body,
+                       long timeout_ms) {
   HttpReply reply;
   CURL* curl = curl_easy_init();
   if (!curl) {
@@ -163,7 +164,7 @@ HttpReply HttpsRequest(const std::string& ca_pem, const std::string& method, con
   curl_easy_setopt(curl, CURLOPT_CAINFO_BLOB, &ca);
   curl_easy_setopt(curl, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
   curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 10000L);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
   if (method == "HEAD") curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
@@ -179,11 +180,8 @@ HttpReply HttpsRequest(const std::string& ca_pem, const std::string& method, con
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, CollectHeader);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &reply);
   CURLcode rc = curl_easy_perform(curl);
-  if (rc == CURLE_OK) {
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reply.status);
-  } else {
-    reply.error = curl_easy_strerror(rc);
-  }
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reply.status);
+  if (rc != CURLE_OK) reply.error = curl_easy_strerror(rc);
   curl_slist_free_all(list);
   curl_easy_cleanup(curl);
   return reply;
@@ -256,6 +254,50 @@ RawReply RawTls(int port, const std::string& ca_pem, const std::string& alpn,
   close(fd);
   SSL_CTX_free(ctx);
   return out;
+}
+
+CommandResult RunCommand(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                         int timeout_ms) {
+  CommandResult result;
+  TempDir tmp;
+  std::string out_path = (tmp.path() / "out").string();
+  std::string err_path = (tmp.path() / "err").string();
+  pid_t pid = fork();
+  if (pid < 0) return result;
+  if (pid == 0) {
+    int o = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int e = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int in = open("/dev/null", O_RDONLY);
+    dup2(o, 1);
+    dup2(e, 2);
+    dup2(in, 0);
+    for (const std::string& kv : env) putenv(const_cast<char*>(kv.c_str()));
+    std::vector<char*> args;
+    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  int status = 0;
+  bool done = false;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (waitpid(pid, &status, WNOHANG) == pid) {
+      done = true;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (!done) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    result.status = -1;
+  } else {
+    result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+  result.out = ReadAll(out_path);
+  result.err = ReadAll(err_path);
+  return result;
 }
 
 }  // namespace kproxy::test

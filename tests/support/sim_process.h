@@ -66,9 +66,21 @@ struct HttpReply {
   std::string Header(const std::string& name) const;
 };
 
-// One HTTPS request over HTTP/1.1 trusting `ca_pem`; no redirects followed; 10 s bound.
+// One HTTPS request over HTTP/1.1 trusting `ca_pem`; no redirects followed; bounded by
+// `timeout_ms` (a timed-out reply keeps the status and body received so far).
 HttpReply HttpsRequest(const std::string& ca_pem, const std::string& method, const std::string& url,
-                       const std::vector<std::string>& headers = {}, const std::string& body = "");
+                       const std::vector<std::string>& headers = {}, const std::string& body = "",
+                       long timeout_ms = 10000);
+
+// Runs argv with `env` additions ("NAME=value"), bounded by `timeout_ms` (then SIGKILL).
+// Returns the exit status (-1 when killed) with stdout and stderr.
+struct CommandResult {
+  int status = -1;
+  std::string out;
+  std::string err;
+};
+CommandResult RunCommand(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                         int timeout_ms);
 
 // Raw TLS to 127.0.0.1:port offering ALPN `alpn` (comma list, "" for none): writes `bytes`
 // (in pieces of `chunk` bytes when > 0), then reads until close or `timeout_ms`. Returns what
