@@ -1,5 +1,4 @@
 #include <CLI/CLI.hpp>
-
 #include <iostream>
 #include <map>
 #include <sstream>
@@ -15,8 +14,8 @@ namespace {
 void AddGlobalFlags(CLI::App& app, GlobalOptions& g) {
   auto& o = g.overrides;
   auto opt = [&](const char* name, std::optional<std::string>& field, const char* help) {
-    app.add_option_function<std::string>(name, [&field](const std::string& v) { field = v; },
-                                         help)
+    app.add_option_function<std::string>(
+           name, [&field](const std::string& v) { field = v; }, help)
         ->group("Global flags");
   };
   opt("--kubeconfig", o.kubeconfig, "Path to the kubeconfig file to use");
@@ -27,8 +26,7 @@ void AddGlobalFlags(CLI::App& app, GlobalOptions& g) {
   opt("-s,--server", o.server, "The address and port of the Kubernetes API server");
   opt("--certificate-authority", o.certificate_authority, "Path to a cert file for the CA");
   app.add_flag_function(
-         "--insecure-skip-tls-verify",
-         [&o](std::int64_t n) { o.insecure_skip_tls_verify = n > 0; },
+         "--insecure-skip-tls-verify", [&o](std::int64_t n) { o.insecure_skip_tls_verify = n > 0; },
          "Do not check the server's certificate (insecure)")
       ->group("Global flags");
   opt("--tls-server-name", o.tls_server_name, "Server name to use for certificate validation");
@@ -49,17 +47,16 @@ void AddGlobalFlags(CLI::App& app, GlobalOptions& g) {
 
 }  // namespace
 
-int RunCli(int argc, const char* const* argv, CommandIO io) {
-  CLI::App app{"kproxy: reach Kubernetes workloads through a zero-trust access proxy", "kproxy"};
-  app.require_subcommand(1);
-  app.fallthrough();
-  GlobalOptions globals;
-  AddGlobalFlags(app, globals);
+std::unique_ptr<CLI::App> BuildApp(GlobalOptions& globals, RunFn& chosen) {
+  auto app = std::make_unique<CLI::App>(
+      "kproxy: reach Kubernetes workloads through a zero-trust access proxy", "kproxy");
+  app->require_subcommand(1);
+  app->fallthrough();
+  AddGlobalFlags(*app, globals);
 
-  RunFn chosen;
   std::map<std::string, CLI::App*> nodes;  // command path -> CLI11 node
   for (const auto& spec : CommandTable()) {
-    CLI::App* parent = &app;
+    CLI::App* parent = app.get();
     std::istringstream words(spec.path);
     std::string word, path;
     while (words >> word) {
@@ -73,6 +70,7 @@ int RunCli(int argc, const char* const* argv, CommandIO io) {
       parent = it->second;
     }
     if (!spec.example.empty()) parent->footer("Examples:\n" + spec.example);
+    if (spec.hidden) parent->group("");
     RunFn run = spec.setup(*parent);
     parent->callback([&chosen, run] { chosen = run; });
   }
@@ -82,6 +80,14 @@ int RunCli(int argc, const char* const* argv, CommandIO io) {
     for (const auto& spec : CommandTable()) is_command |= spec.path == path;
     if (!is_command) node->require_subcommand(1);
   }
+  return app;
+}
+
+int RunCli(int argc, const char* const* argv, CommandIO io) {
+  GlobalOptions globals;
+  RunFn chosen;
+  std::unique_ptr<CLI::App> app_owner = BuildApp(globals, chosen);
+  CLI::App& app = *app_owner;
 
   try {
     app.parse(argc, argv);

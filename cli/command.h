@@ -38,9 +38,13 @@ struct CommandSpec {
   std::string example;  // kubectl-style examples for --help and the man page
   // Adds options/positionals to `app` and returns the function to run once parsed.
   std::function<RunFn(CLI::App& app)> setup;
+  bool hidden = false;  // internal commands (__complete): not in help or completions
 };
 
 const std::vector<CommandSpec>& CommandTable();
+
+// Builds the CLI11 tree for the whole table; parsing fills `globals` and sets `chosen`.
+std::unique_ptr<CLI::App> BuildApp(GlobalOptions& globals, RunFn& chosen);
 
 // Parses argv against the table and runs the chosen command. Never throws.
 int RunCli(int argc, const char* const* argv, CommandIO io);

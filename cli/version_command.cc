@@ -1,5 +1,4 @@
 #include <CLI/CLI.hpp>
-
 #include <nlohmann/json.hpp>
 #include <ostream>
 
@@ -27,8 +26,7 @@ CommandSpec VersionCommand() {
         app.add_option("-o,--output", *output, "Output format: json or yaml")
             ->check(CLI::IsMember({"json", "yaml"}));
         return [output](const GlobalOptions&, CommandIO& io) {
-          nlohmann::json client = {{"gitVersion", "v" KPROXY_VERSION},
-                                   {"platform", kPlatform}};
+          nlohmann::json client = {{"gitVersion", "v" KPROXY_VERSION}, {"platform", kPlatform}};
           if (*output == "json") {
             io.out << nlohmann::json{{"clientVersion", client}}.dump(2) << "\n";
           } else if (*output == "yaml") {

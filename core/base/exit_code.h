@@ -27,4 +27,27 @@ inline constexpr int kCancelled = 130;      // interrupted (128 + SIGINT)
 
 int ExitStatusFor(ErrorCode code);
 
+// Every documented exit status with its meaning (the man page prints this table; a test checks
+// that README.md lists each one).
+struct ExitStatusDoc {
+  int status;
+  const char* meaning;
+};
+inline constexpr ExitStatusDoc kExitStatusDocs[] = {
+    {exit_status::kOk, "success"},
+    {exit_status::kError, "error from the server or other failure (kubectl's generic 1)"},
+    {exit_status::kUsage, "usage: bad flags or arguments"},
+    {exit_status::kNotFound, "not found (object, context or file)"},
+    {exit_status::kUnavailable, "server unreachable, connection lost, TLS failure"},
+    {exit_status::kInternal, "internal error in kproxy"},
+    {exit_status::kTimeout, "a bounded wait timed out"},
+    {exit_status::kProtocol, "protocol error from the peer"},
+    {exit_status::kForbidden, "forbidden (403: RBAC or access-proxy policy)"},
+    {exit_status::kConfig, "configuration invalid (kubeconfig, flags)"},
+    {exit_status::kUnauthenticated, "session rejected and could not be renewed"},
+    {exit_status::kLoginRequired, "non-interactive: an interactive `kproxy login` is needed first"},
+    {exit_status::kUpgradeRejected, "no streaming protocol could be negotiated (upgrade refused)"},
+    {exit_status::kCancelled, "interrupted (Ctrl-C)"},
+};
+
 }  // namespace kproxy

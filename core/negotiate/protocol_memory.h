@@ -1,0 +1,39 @@
+// Per-cluster memory of which streaming protocol worked and which was refused, so the next
+// session goes straight to the one that works (protocols.md §4). A small JSON file with a TTL,
+// written atomically (temp file + rename). Corrupt or unreadable files are ignored.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "core/negotiate/fallback_policy.h"
+
+namespace kproxy {
+
+struct RememberedOutcome {
+  std::optional<StreamProtocol> good;
+  std::optional<StreamProtocol> refused;
+  int64_t at = 0;  // unix seconds
+};
+
+class ProtocolMemory {
+ public:
+  // `path`: the JSON file; `ttl_seconds`: entries older than this are ignored.
+  ProtocolMemory(std::string path, int64_t ttl_seconds);
+
+  // kind: "exec" (exec/attach) or "portforward". `now`: unix seconds.
+  std::optional<RememberedOutcome> Lookup(const std::string& server, const std::string& kind,
+                                          int64_t now) const;
+  // Records an outcome; returns false (silently, it is only a cache) if the file can't be written.
+  bool Record(const std::string& server, const std::string& kind, const RememberedOutcome& o);
+
+  // ${XDG_CACHE_HOME:-$HOME/.cache}/kproxy/protocols.json
+  static std::string DefaultPath();
+
+ private:
+  std::string path_;
+  int64_t ttl_;
+};
+
+}  // namespace kproxy
