@@ -83,6 +83,41 @@ TEST_SUITE("e2e.sim") {
     CHECK(api.Get("/healthz", "").body == "ok");
   }
 
+  TEST_CASE("sim api: aggregated discovery for clients that ask for it") {
+    Api api;
+    const std::string v2 =
+        "Accept: application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,"
+        "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/"
+        "json";
+    auto core = api.Get("/api", "alice-token", {v2});
+    CHECK(core.Header("content-type") ==
+          "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList");
+    json c = Body(core);
+    CHECK(c["kind"] == "APIGroupDiscoveryList");
+    CHECK(c["apiVersion"] == "apidiscovery.k8s.io/v2");
+    const json& pods = c["items"][0]["versions"][0]["resources"][0];
+    CHECK(pods["resource"] == "pods");
+    CHECK(pods["scope"] == "Namespaced");
+    CHECK(pods["responseKind"] == json({{"group", ""}, {"version", "v1"}, {"kind", "Pod"}}));
+    std::vector<std::string> subs;
+    for (const auto& s : pods["subresources"]) subs.push_back(s["subresource"]);
+    CHECK(subs == std::vector<std::string>{"attach", "exec", "log", "portforward", "status"});
+    // kubectl 1.27-1.29 ask for v2beta1 only.
+    auto beta = api.Get(
+        "/apis", "alice-token",
+        {"Accept: application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,"
+         "application/json"});
+    CHECK(Body(beta)["apiVersion"] == "apidiscovery.k8s.io/v2beta1");
+    CHECK(Body(beta)["items"][0]["metadata"]["name"] == "apps");
+    // Anything else gets the legacy documents.
+    CHECK(Body(api.Get("/apis", "alice-token", {"Accept: application/json"}))["kind"] ==
+          "APIGroupList");
+    CHECK(Body(api.Get(
+              "/api", "alice-token",
+              {"Accept: application/json;g=apidiscovery.k8s.io;v=v3;as=APIGroupDiscoveryList"}))
+              ["kind"] == "APIVersions");
+  }
+
   TEST_CASE("sim api: 401 without or with a wrong token, as Status JSON") {
     Api api;
     for (const std::string& token : {std::string(""), std::string("nope")}) {

@@ -116,6 +116,10 @@ HttpResponse ApiServer::Handle(const HttpRequest& req, const std::string& body,
         a.path = path;
         if (!Authorize(fixture_, *authn.user, a)) {
           resp = Forbidden(*authn.user, a);
+        } else if (auto agg = AggregatedDiscovery(path, req.Header("accept"))) {
+          resp = JsonResponse(200, agg->body);
+          resp.headers.clear();
+          resp.Header("Content-Type", agg->content_type);
         } else if (auto doc = DiscoveryDocument(fixture_, path, address_)) {
           resp = JsonResponse(200, *doc);
         } else {

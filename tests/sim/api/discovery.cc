@@ -121,4 +121,96 @@ std::optional<Json> DiscoveryDocument(const Fixture& fixture, const std::string&
   return std::nullopt;
 }
 
+namespace {
+
+// The discovery version a client's Accept asks for: "v2", "v2beta1" or "" (legacy). Media
+// ranges are tried in order, as client-go lists them by preference.
+std::string WantedAggregatedVersion(const std::string& accept) {
+  size_t start = 0;
+  while (start <= accept.size()) {
+    size_t comma = accept.find(',', start);
+    std::string range =
+        accept.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    bool is_discovery = false, is_list = false;
+    std::string version;
+    size_t p = 0;
+    while (p <= range.size()) {
+      size_t semi = range.find(';', p);
+      std::string param = range.substr(p, semi == std::string::npos ? std::string::npos : semi - p);
+      while (!param.empty() && param.front() == ' ') param.erase(0, 1);
+      while (!param.empty() && param.back() == ' ') param.pop_back();
+      if (param == "g=apidiscovery.k8s.io") is_discovery = true;
+      if (param == "as=APIGroupDiscoveryList") is_list = true;
+      if (param.rfind("v=", 0) == 0) version = param.substr(2);
+      if (semi == std::string::npos) break;
+      p = semi + 1;
+    }
+    if (is_discovery && is_list && (version == "v2" || version == "v2beta1")) return version;
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return "";
+}
+
+// Legacy APIResourceList entries → one apidiscovery version entry, subresources folded in.
+Json AggregatedVersion(const std::string& group, const std::string& version) {
+  Json legacy = ResourceList(group, version)["resources"];
+  Json resources = Json::array();
+  for (const auto& r : legacy) {
+    std::string name = r["name"];
+    Json kind = {{"group", group}, {"version", version}, {"kind", r["kind"]}};
+    size_t slash = name.find('/');
+    if (slash != std::string::npos) {
+      for (auto& parent : resources) {
+        if (parent["resource"] == name.substr(0, slash)) {
+          parent["subresources"].push_back({{"subresource", name.substr(slash + 1)},
+                                            {"responseKind", kind},
+                                            {"verbs", r["verbs"]}});
+        }
+      }
+      continue;
+    }
+    Json a;
+    a["resource"] = name;
+    a["responseKind"] = kind;
+    a["scope"] = r["namespaced"].get<bool>() ? "Namespaced" : "Cluster";
+    a["singularResource"] = r["singularName"];
+    a["verbs"] = r["verbs"];
+    if (r.contains("shortNames")) a["shortNames"] = r["shortNames"];
+    if (r.contains("categories")) a["categories"] = r["categories"];
+    a["subresources"] = Json::array();
+    resources.push_back(a);
+  }
+  for (auto& r : resources)
+    if (r["subresources"].empty()) r.erase("subresources");
+  return {{"version", version}, {"resources", resources}, {"freshness", "Current"}};
+}
+
+}  // namespace
+
+std::optional<AggregatedDocument> AggregatedDiscovery(const std::string& path,
+                                                      const std::string& accept) {
+  std::string v = WantedAggregatedVersion(accept);
+  if (v.empty()) return std::nullopt;
+  Json items = Json::array();
+  if (path == "/api" || path == "/api/") {
+    items.push_back({{"metadata", {{"creationTimestamp", nullptr}}},
+                     {"versions", Json::array({AggregatedVersion("", "v1")})}});
+  } else if (path == "/apis" || path == "/apis/") {
+    for (const GroupVersion& gv : kGroups) {
+      items.push_back({{"metadata", {{"name", gv.group}, {"creationTimestamp", nullptr}}},
+                       {"versions", Json::array({AggregatedVersion(gv.group, gv.version)})}});
+    }
+  } else {
+    return std::nullopt;
+  }
+  AggregatedDocument doc;
+  doc.body = {{"kind", "APIGroupDiscoveryList"},
+              {"apiVersion", "apidiscovery.k8s.io/" + v},
+              {"metadata", Json::object()},
+              {"items", items}};
+  doc.content_type = "application/json;g=apidiscovery.k8s.io;v=" + v + ";as=APIGroupDiscoveryList";
+  return doc;
+}
+
 }  // namespace kproxy::sim

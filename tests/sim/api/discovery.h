@@ -16,4 +16,14 @@ namespace kproxy::sim {
 std::optional<Json> DiscoveryDocument(const Fixture& fixture, const std::string& path,
                                       const std::string& server_address);
 
+// The aggregated discovery form (apidiscovery.k8s.io v2 or v2beta1, as `accept` prefers) of
+// /api or /apis, with its Content-Type; nullopt when the client did not ask for it or the path
+// has no aggregated form (then the legacy document answers).
+struct AggregatedDocument {
+  Json body;
+  std::string content_type;
+};
+std::optional<AggregatedDocument> AggregatedDiscovery(const std::string& path,
+                                                      const std::string& accept);
+
 }  // namespace kproxy::sim
