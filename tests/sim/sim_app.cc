@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "core/base/log.h"
 #include "tests/sim/api/api_server.h"
 #include "tests/sim/faults.h"
 #include "tests/sim/fixture.h"
@@ -34,7 +35,15 @@ struct UpOptions {
   std::vector<std::string> faults;
   int api_port = 0;
   std::string user = "alice";
+  int verbosity = 0;
 };
+
+// One access-log line per request at -v 1 (secrets redacted by Log).
+void AccessLog(const char* who, const HttpRequest& req, const HttpResponse& resp) {
+  if (Verbosity() < 1) return;
+  Log(1, std::string("sim ") + who + ": " + req.method + " " + req.target + " -> " +
+             (resp.takeover ? std::string("takeover") : std::to_string(resp.status)));
+}
 
 bool WriteFileAtomic(const fs::path& path, const std::string& text, mode_t mode) {
   fs::path tmp = path;
@@ -127,6 +136,10 @@ int Up(const UpOptions& opt) {
     std::cerr << "kproxy-sim: " << fixture.error().message << "\n";
     return 2;
   }
+  for (const User& u : fixture->users) {
+    if (!u.token.empty()) RegisterSecret(u.token);
+    if (!u.password.empty()) RegisterSecret(u.password);
+  }
   if (!fixture->FindUser(opt.user) || fixture->FindUser(opt.user)->token.empty()) {
     std::cerr << "kproxy-sim: fixture has no user \"" << opt.user << "\" with a token\n";
     return 2;
@@ -171,8 +184,12 @@ int Up(const UpOptions& opt) {
   api_opts.port = opt.api_port;
   api_opts.tls = *api_ctx;
   api_opts.faults = *faults;
-  HttpServer api_server(api_opts, [&api](const HttpRequest& r, const std::string& b,
-                                         const RequestContext& c) { return api.Handle(r, b, c); });
+  HttpServer api_server(
+      api_opts, [&api](const HttpRequest& r, const std::string& b, const RequestContext& c) {
+        HttpResponse resp = api.Handle(r, b, c);
+        AccessLog("api", r, resp);
+        return resp;
+      });
   auto api_port = api_server.Start();
   if (!api_port) {
     std::cerr << "kproxy-sim: " << api_port.error().message << "\n";
@@ -196,7 +213,9 @@ int Up(const UpOptions& opt) {
       AccessProxy* p = ri.proxy.get();
       ri.server = std::make_unique<HttpServer>(
           popts, [p](const HttpRequest& r, const std::string& b, const RequestContext& c) {
-            return p->Handle(r, b, c);
+            HttpResponse resp = p->Handle(r, b, c);
+            AccessLog("proxy", r, resp);
+            return resp;
           });
       auto port = ri.server->Start();
       if (!port) {
@@ -302,6 +321,7 @@ int RunSim(const std::vector<std::string>& args) {
                      "h2-only, expired, drop-after=N, delay=MS, slow-reader");
   up_cmd->add_option("--port", up.api_port, "API server port (default: a free one)");
   up_cmd->add_option("--user", up.user, "fixture user of the default context");
+  up_cmd->add_option("-v,--v", up.verbosity, "log level (1: one line per request)");
   std::string down_dir;
   CLI::App* down_cmd = app.add_subcommand("down", "stop a simulator started with up");
   down_cmd->add_option("--dir", down_dir, "state directory given to up");
@@ -311,7 +331,10 @@ int RunSim(const std::vector<std::string>& args) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
-  if (up_cmd->parsed()) return Up(up);
+  if (up_cmd->parsed()) {
+    SetVerbosity(up.verbosity);
+    return Up(up);
+  }
   return Down(down_dir);
 }
 
