@@ -385,7 +385,7 @@ TEST_SUITE("e2e.sim") {
     CHECK(kc.find(sim->api_url()) != std::string::npos);
     CHECK(kc.find(sim->proxy_url()) != std::string::npos);
     CHECK(sim->info()["pid"] == sim->pid());
-    CHECK(sim->info()["proxies"].size() == 2);
+    CHECK(sim->info()["proxies"].size() == 3);
     auto down = RunCommand({SimBinary().string(), "down", "--dir", sim->dir().string()}, {}, 15000);
     CHECK(down.status == 0);
     CHECK(down.out.find("stopped") != std::string::npos);

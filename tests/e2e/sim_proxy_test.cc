@@ -277,6 +277,13 @@ TEST_SUITE("e2e.sim") {
     auto spdy_reply = HttpsRequest(p.ca, "POST", nows + exec, spdy, "");
     CHECK(spdy_reply.status != 403);
     CHECK_FALSE(spdy_reply.Header("x-request-id").empty());
+    // The no-spdy route: the reverse.
+    std::string nospdy = p.sim->proxy_url("no-spdy");
+    auto spdy_refused = HttpsRequest(p.ca, "POST", nospdy + exec, spdy, "");
+    CHECK(spdy_refused.status == 403);
+    CHECK(spdy_refused.body.empty());
+    CHECK(p.Get(exec, ws, nospdy).status == 403);  // RBAC (carol, GET) — a Status body this time
+    CHECK_FALSE(p.Get(exec, ws, nospdy).body.empty());
   }
 }
 
