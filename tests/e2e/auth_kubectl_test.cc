@@ -124,7 +124,9 @@ struct KubectlRig {
 
 TEST_SUITE("e2e.auth") {
   TEST_CASE("kubectl runs kproxy credential: sign-in once, then from the cache (v1 and v1beta1)") {
-    for (auto [version, api] : {std::pair{"1.33", "v1"}, std::pair{"1.28", "v1beta1"}}) {
+    for (const auto& pair : {std::pair{"1.33", "v1"}, std::pair{"1.28", "v1beta1"}}) {
+      // Plain variables: clang 14 cannot capture structured bindings in doctest's lambdas.
+      const std::string version = pair.first, api = pair.second;
       CAPTURE(version);
       KubectlRig r(version, api);
       REQUIRE_MESSAGE(::access(r.kubectl.c_str(), X_OK) == 0, "kubectl." << version << " missing");

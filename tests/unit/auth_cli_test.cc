@@ -159,11 +159,22 @@ TEST_CASE("cli credential: parallel callers with an empty cache → one sign-in,
   CHECK(r.proxy.login_hits() == 1);
   CHECK(Lines(Slurp(r.log)) == 1);
   REQUIRE(r.proxy.issued().size() == 1);
+  int printed_first = 0;
   for (int i = 0; i < kProcs; ++i) {
     auto out = r.tmp.path() / ("par.out." + std::to_string(i));
     CHECK(Slurp(out.string() + ".rc") == "0\n");
+    // Every process prints the sign-in URL at most once; only one opened the browser.
+    std::string err = Slurp(r.tmp.path() / ("par.err." + std::to_string(i)));
+    size_t mentions = 0;
+    for (size_t pos = err.find("to sign in: "); pos != std::string::npos;
+         pos = err.find("to sign in: ", pos + 1)) {
+      ++mentions;
+    }
+    CHECK(mentions <= 1);
+    printed_first += err.rfind("Please visit", 0) == 0 ? 1 : 0;
     CHECK(Slurp(out).find("Pomerium-" + r.proxy.issued()[0]) != std::string::npos);
   }
+  CHECK(printed_first == 1);
 }
 
 TEST_CASE("cli: the token never appears in logs at -v 10 (login, revoke, re-login)") {
