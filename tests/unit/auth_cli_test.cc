@@ -235,7 +235,36 @@ TEST_CASE("cli: login, auth status, logout") {
           0);
   CHECK(r.Run({"logout", "--all"}).status == 0);
   CHECK(nlohmann::json::parse(r.Run({"auth", "status", "-o", "json"}).out)["sessions"].empty());
-  CHECK(r.Run({"logout"}).status == 64);
+  CHECK(r.Run({"logout"}).status == 78);  // no --server, no kubeconfig context
+}
+
+TEST_CASE("cli: login/logout --context reach an HTTPS route with the kubeconfig's CA") {
+  test::FakeAccessProxy tls_proxy(/*tls=*/true);
+  CliRig r;
+  auto kc = r.tmp.path() / "kubeconfig";
+  auto ca = r.tmp.path() / "ca.pem";
+  std::ofstream(ca) << tls_proxy.ca_pem();
+  std::ofstream(kc) << "apiVersion: v1\nkind: Config\ncurrent-context: corp\n"
+                    << "clusters:\n- name: corp\n  cluster:\n    server: " << tls_proxy.url()
+                    << "\n    certificate-authority: ca.pem\n"
+                    << "contexts:\n- name: corp\n  context: {cluster: corp, user: corp}\n"
+                    << "users:\n- name: corp\n  user: {token: unused}\n";
+  r.env["KUBECONFIG"] = kc.string();
+  auto login = r.Run({"login", "--context", "corp", "--browser-cmd", r.browser.string()});
+  CHECK(login.status == 0);
+  CHECK(tls_proxy.sign_in_hits() == 1);
+  CHECK(login.err.find("Logged in to " + tls_proxy.url()) != std::string::npos);
+  // Without the CA the route is not trusted: a clear failure, not a silent insecure login.
+  std::ofstream(kc) << "apiVersion: v1\nkind: Config\ncurrent-context: corp\n"
+                    << "clusters:\n- name: corp\n  cluster:\n    server: " << tls_proxy.url()
+                    << "\ncontexts:\n- name: corp\n  context: {cluster: corp, user: corp}\n";
+  auto untrusted = r.Run({"login", "--browser-cmd", r.browser.string()});
+  CHECK(untrusted.status == 69);
+  CHECK(tls_proxy.sign_in_hits() == 1);
+  auto out = r.Run({"logout"});  // current context
+  CHECK(out.status == 0);
+  CHECK(out.err.find("Logged out of " + tls_proxy.url()) != std::string::npos);
+  CHECK(r.Run({"logout", "--context", "missing"}).status == 66);
 }
 
 TEST_CASE("cli credential: service-account token from KPROXY_SERVICE_ACCOUNT_FILE or stdin") {
