@@ -6,8 +6,12 @@ const std::vector<CommandSpec>& CommandTable() {
   // One entry per line (kept unformatted so parallel additions merge cleanly).
   // clang-format off
   static const std::vector<CommandSpec> table = {
-      VersionCommand(),    LoginCommand(),      LogoutCommand(),
-      AuthStatusCommand(), CredentialCommand(), KubeconfigSetCredentialsCommand(),
+      VersionCommand(),
+      LoginCommand(),
+      LogoutCommand(),
+      AuthStatusCommand(),
+      CredentialCommand(),
+      KubeconfigSetCredentialsCommand(),
   };
   // clang-format on
   return table;
