@@ -28,7 +28,10 @@ export XDG_CACHE_HOME="$work/cache"           # a fresh token cache: the login r
 export BROWSER="$PWD/tests/scripts/sim-browser.sh"
 kproxy="$BUILD_DIR/kproxy"
 
-echo "== kproxy --context sso get pods   (first use: signs in through the access proxy)"
+echo "== kproxy login --context sso   (the access proxy's identity flow; URL printed, then opened)"
+"$kproxy" login --context sso
+echo
+echo "== kproxy --context sso get pods   (kproxy as the kubeconfig credential plugin, in-process)"
 "$kproxy" --context sso get pods
 echo
 echo "== kproxy --context sso auth status"
