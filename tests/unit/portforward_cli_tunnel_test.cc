@@ -42,6 +42,7 @@ std::string ReadHeadOf(SSL* ssl) {
 
 void WriteAll(SSL* ssl, const std::string& s) {
   size_t off = 0;
+  if (s.empty()) return;
   while (off < s.size()) {
     int n = SSL_write(ssl, s.data() + off, static_cast<int>(s.size() - off));
     if (n <= 0) return;
@@ -141,17 +142,25 @@ class TunnelPeer {
       request_ = head;
       first = connections_++ == 0;
     }
-    if (mode == Mode::kRefuse) {
+    // POST = a SPDY/3.1 upgrade (the fallback); GET = the WebSocket tunnel.
+    bool spdy_upgrade = head.rfind("POST ", 0) == 0;
+    if (mode == Mode::kRefuse && !spdy_upgrade) {
       std::string body = "query parameter \"port\" is required";
       WriteAll(ssl, "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: " +
                         std::to_string(body.size()) + "\r\n\r\n" + body);
       return;
     }
-    WriteAll(ssl,
-             "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-             "Sec-WebSocket-Accept: " +
-                 AcceptKey(Header(head, "sec-websocket-key")) +
-                 "\r\nSec-WebSocket-Protocol: SPDY/3.1+portforward.k8s.io\r\n\r\n");
+    if (spdy_upgrade) {
+      WriteAll(ssl,
+               "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n"
+               "X-Stream-Protocol-Version: portforward.k8s.io\r\n\r\n");
+    } else {
+      WriteAll(ssl,
+               "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+               "Sec-WebSocket-Accept: " +
+                   AcceptKey(Header(head, "sec-websocket-key")) +
+                   "\r\nSec-WebSocket-Protocol: SPDY/3.1+portforward.k8s.io\r\n\r\n");
+    }
     spdy::SpdySession session(spdy::Role::kServer);
     std::vector<std::unique_ptr<Echo>> handlers;
     bool marker = false;
@@ -160,7 +169,16 @@ class TunnelPeer {
         std::lock_guard<std::mutex> l(mu_);
         types_.push_back(h.Get("streamtype") + "/" + h.Get("port") + "/" + h.Get("requestid"));
       }
-      handlers.push_back(std::make_unique<Echo>(&session, id, h.Get("streamtype") == "data", &marker));
+      bool data = h.Get("streamtype") == "data";
+      // Port 9999 has nothing listening: the kubelet reports it on the error stream.
+      if (h.Get("port") == "9999") {
+        if (!data)
+          session.Write(id, "error forwarding port 9999 to pod web, uid : failed to connect to "
+                            "localhost:9999: connection refused");
+        session.CloseWrite(id);
+        data = false;
+      }
+      handlers.push_back(std::make_unique<Echo>(&session, id, data, &marker));
       return handlers.back().get();
     });
     tws::MessageDecoder decoder(tws::Role::kServer);
@@ -169,6 +187,11 @@ class TunnelPeer {
     while (true) {
       int n = SSL_read(ssl, buf, sizeof buf);
       if (n <= 0) return;
+      if (spdy_upgrade) {
+        if (!session.Receive(std::string_view(buf, static_cast<size_t>(n))).ok()) return;
+        WriteAll(ssl, session.TakeOutput());
+        continue;
+      }
       std::vector<tws::Message> msgs;
       if (!decoder.Feed(std::string_view(buf, static_cast<size_t>(n)), &msgs).ok()) return;
       for (auto& m : msgs) {
@@ -380,6 +403,61 @@ TEST_CASE("port-forward session: forwards over the tunnel and reconnects after a
   CHECK(out.str().find("Handling connection for " + p + "\n") != std::string::npos);
   CHECK(diag.str().find("kproxy: lost connection to the pod") != std::string::npos);
   CHECK(diag.str().find("reconnected to the pod over WebSocket tunnel") != std::string::npos);
+}
+
+TEST_CASE("port-forward session: silent SPDY fallback; a dead remote port fails only its conn") {
+  REQUIRE(test::Pki().ok);
+  TunnelPeer peer(Mode::kRefuse);
+  auto loop = EventLoop::Create();
+  REQUIRE(loop.ok());
+  PortForwardSessionOptions o;
+  o.target = Target(peer.port());
+  o.ports = {{0, 5000}, {0, 9999}};
+  o.addresses = {{"127.0.0.1", false, false}};
+  o.order = {StreamProtocol::kWebSocket, StreamProtocol::kSpdy};
+  o.handle_signals = false;
+  std::atomic<bool> done{false};
+  std::thread client;
+  std::string one, dead, two;
+  std::string protocol;
+  std::function<void()> stop_fn;
+  std::function<void()> poll = [&] {
+    if (done) {
+      stop_fn();
+      return;
+    }
+    (*loop)->AddTimer(milliseconds(20), poll);
+  };
+  o.on_connected = [&](const std::string& p) { protocol = p; };
+  o.on_listening = [&](const std::vector<uint16_t>& ports, std::function<void()> stop) {
+    stop_fn = std::move(stop);
+    client = std::thread([&, a = ports.at(0), b = ports.at(1)] {
+      one = Exchange(a, "one");
+      dead = Exchange(b, "nobody home");
+      two = Exchange(a, "two");
+      done = true;
+    });
+    poll();
+  };
+  std::ostringstream out, diag;
+  Status st = RunPortForwardSession(**loop, std::move(o), out, diag);
+  client.join();
+  CHECK(st.ok());
+  CHECK(protocol == "portforward.k8s.io");
+  // The refused tunnel (re-issued once by WsClient to read the refusal's body), then SPDY.
+  CHECK(peer.connections() == 3);
+  CHECK(one == "one");
+  CHECK(dead.empty());
+  CHECK(two == "two");
+  CHECK(diag.str().find("an error occurred forwarding") != std::string::npos);
+  CHECK(diag.str().find("connection refused") != std::string::npos);
+  // kubectl's silent fallback: the tunnel's 400 is not shown.
+  CHECK(diag.str().find("port\" is required") == std::string::npos);
+  auto types = peer.stream_types();
+  REQUIRE(types.size() == 6);
+  CHECK(types[0] == "error/5000/0");
+  CHECK(types[2] == "error/9999/1");
+  CHECK(types[5] == "data/5000/2");
 }
 
 }  // namespace
