@@ -138,14 +138,16 @@ Result<Session> AcquireSession(const SessionOptions& o, const SessionDeps& d) {
   // another tab.
   bool printed_pending = false;
   auto while_waiting = [&] {
-    if (printed_pending) return;
+    if (d.cancel != nullptr && d.cancel->load()) return false;
+    if (printed_pending) return true;
     std::string url = cache.PendingUrl(key);
-    if (url.empty()) return;
+    if (url.empty()) return true;
     env.tell_user(
         "Another kproxy process is signing in; please visit the following URL to "
         "sign in: " +
         url);
     printed_pending = true;
+    return true;
   };
   auto lock_wait = o.login_timeout + std::chrono::seconds(10);
 

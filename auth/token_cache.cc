@@ -194,7 +194,7 @@ Result<std::vector<std::pair<std::string, CacheEntry>>> TokenCache::List() const
 }
 
 Result<CacheLock> TokenCache::Lock(std::string_view key, std::chrono::milliseconds timeout,
-                                   const std::function<void()>& while_waiting) const {
+                                   const std::function<bool()>& while_waiting) const {
   if (Status s = EnsureDir(); !s) return s.error();
   fs::path path = dir_ / (std::string(key) + ".lock");
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -208,7 +208,9 @@ Result<CacheLock> TokenCache::Lock(std::string_view key, std::chrono::millisecon
       return MakeError(ErrorCode::kTimeout,
                        "timed out waiting for another kproxy process to finish signing in");
     }
-    if (while_waiting) while_waiting();
+    if (while_waiting && !while_waiting()) {
+      return MakeError(ErrorCode::kCancelled, "cancelled while waiting for another sign-in");
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
 }

@@ -67,9 +67,10 @@ class TokenCache {
   Result<std::vector<std::pair<std::string, CacheEntry>>> List() const;
 
   // Waits up to `timeout` for the key's lock, calling `while_waiting` about every 100 ms
-  // while another process holds it. kTimeout when the wait runs out.
+  // while another process holds it; it returns false to give up (kCancelled, e.g. on
+  // SIGINT). kTimeout when the wait runs out.
   Result<CacheLock> Lock(std::string_view key, std::chrono::milliseconds timeout,
-                         const std::function<void()>& while_waiting = {}) const;
+                         const std::function<bool()>& while_waiting = {}) const;
 
   Status SetPendingUrl(std::string_view key, std::string_view url) const;
   std::string PendingUrl(std::string_view key) const;  // "" when none

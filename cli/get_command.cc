@@ -2,23 +2,14 @@
 // kubeconfig → GetPodsRequest + RestConfig; fetching and printing live in core/rest/get_pods.
 #include <CLI/CLI.hpp>
 #include <chrono>
-#include <cstdlib>
-#include <filesystem>
 #include <ostream>
 
+#include "cli/cluster_access.h"
 #include "cli/commands.h"
 #include "core/base/exit_code.h"
 #include "core/base/log.h"
-#include "core/kubeconfig/loader.h"
 #include "core/rest/get_pods.h"
 #include "core/rest/http_client.h"
-
-namespace kproxy {
-// Weak until the kubeconfig loader (branch kubeconfig) is merged: the link then binds the real
-// definition and the null check below is never true.
-Result<RestConfig> LoadRestConfig(const ConfigOverrides& overrides,
-                                  const KubeconfigEnvironment& env) __attribute__((weak));
-}  // namespace kproxy
 
 namespace kproxy::cli {
 namespace {
@@ -29,20 +20,6 @@ struct GetOptions {
   std::string selector;
   std::string output;
 };
-
-// The real process environment for the loader (KubeconfigEnvironment::Process() arrives with
-// the loader; built here so this command links before it is merged).
-KubeconfigEnvironment ProcessEnvironment() {
-  KubeconfigEnvironment env;
-  env.getenv = [](const std::string& name) -> std::optional<std::string> {
-    const char* v = std::getenv(name.c_str());
-    return v ? std::optional<std::string>(v) : std::nullopt;
-  };
-  if (const char* home = std::getenv("HOME")) env.home_dir = home;
-  std::error_code ec;
-  env.cwd = std::filesystem::current_path(ec).string();
-  return env;
-}
 
 bool IsPods(const std::string& type) { return type == "pods" || type == "pod" || type == "po"; }
 
@@ -127,17 +104,13 @@ CommandSpec GetCommand() {
             PrintError(io.err, v.error());
             return ExitStatusFor(v.error().code);
           }
-          if (&LoadRestConfig == nullptr) {
-            io.err << "error: this build has no kubeconfig loader\n";
-            return exit_status::kInternal;
+          // kubeconfig + flags + credentials (plugins, access-proxy session, 401 healing).
+          auto access = ClusterAccess::Open(globals, io, /*stdin_in_use=*/false);
+          if (!access.ok()) {
+            PrintError(io.err, access.error());
+            return ExitStatusFor(access.error().code);
           }
-          auto config = LoadRestConfig(globals.overrides, ProcessEnvironment());
-          if (!config.ok()) {
-            PrintError(io.err, config.error());
-            return ExitStatusFor(config.error().code);
-          }
-          auto http = MakeCurlHttpClient(*config);
-          return RunGetPods(*config, *request, *http, io);
+          return RunGetPods((*access)->config(), *request, (*access)->http(), io);
         };
       }};
 }

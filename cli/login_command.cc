@@ -4,6 +4,7 @@
 #include <ostream>
 
 #include "auth/access_proxy_session.h"
+#include "auth/context_route.h"
 #include "auth/credentials.h"
 #include "auth/jwt_claims.h"
 #include "auth/process_auth.h"
@@ -26,14 +27,9 @@ int RunLogin(const LoginOptions& o, const GlobalOptions& g, CommandIO& io) {
     io.err << "error: " << Redact(e.message) << "\n";
     return ExitStatusFor(e.code);
   };
-  if (!g.overrides.server || g.overrides.server->empty()) {
-    // --context needs the kubeconfig loader (branch kubeconfig); until then name the route.
-    return fail(MakeError(ErrorCode::kUsage, g.overrides.context
-                                                 ? "kproxy login --context is not supported yet; "
-                                                   "use --server <route URL>"
-                                                 : "kproxy login needs --server <route URL>"));
-  }
   auth::AuthEnvironment env = auth::AuthEnvironment::Process();
+  auto route = auth::RouteFromFlags(g.overrides, env.getenv);
+  if (!route) return fail(route.error());
   auto timeout = auth::ParseDuration(o.login_timeout);
   if (!timeout) return fail(timeout.error());
   auto cache = auth::ProcessTokenCache(env);
@@ -44,7 +40,7 @@ int RunLogin(const LoginOptions& o, const GlobalOptions& g, CommandIO& io) {
                           "kproxy credential"));
   }
   auth::SessionOptions so;
-  so.route = *g.overrides.server;
+  so.route = route->route;
   so.browser_cmd = o.browser_cmd;
   so.no_browser = o.no_browser;
   so.login_timeout = *timeout;
@@ -54,8 +50,8 @@ int RunLogin(const LoginOptions& o, const GlobalOptions& g, CommandIO& io) {
   so.respect_cooldown = false;
   RestConfig route_config;
   route_config.server = so.route;
-  route_config.ca_file = "";
-  route_config.insecure_skip_tls_verify = g.overrides.insecure_skip_tls_verify.value_or(false);
+  route_config.ca_data = route->ca_pem;
+  route_config.insecure_skip_tls_verify = route->insecure_skip_tls_verify;
   auto http = auth::MakeRouteHttpClient(route_config);
   auth::SigintCancel sigint;
   auth::SessionDeps deps;
@@ -81,6 +77,7 @@ CommandSpec LoginCommand() {
   return CommandSpec{
       "login", "Sign in to a zero-trust access proxy and cache the session",
       "  # Sign in through the browser\n  kproxy login --server https://k8s.example.com\n\n"
+      "  # The route of a kubeconfig context\n  kproxy login --context corp\n\n"
       "  # Print the sign-in URL only\n  kproxy login --server https://k8s.example.com "
       "--no-browser\n",
       [](CLI::App& app) -> RunFn {

@@ -3,6 +3,7 @@
 #include <ostream>
 
 #include "auth/access_proxy_session.h"
+#include "auth/context_route.h"
 #include "auth/process_auth.h"
 #include "auth/route_url.h"
 #include "cli/commands.h"
@@ -29,10 +30,9 @@ int RunLogout(bool all, const GlobalOptions& g, CommandIO& io) {
     if (entries->empty()) io.err << "No cached sessions\n";
     return exit_status::kOk;
   }
-  if (!g.overrides.server || g.overrides.server->empty()) {
-    return fail(MakeError(ErrorCode::kUsage, "kproxy logout needs --server <route URL> or --all"));
-  }
-  auto route = auth::NormalizeRouteUrl(*g.overrides.server);
+  auto given = auth::RouteFromFlags(g.overrides, env.getenv);
+  if (!given) return fail(given.error());
+  auto route = auth::NormalizeRouteUrl(given->route);
   if (!route) return fail(route.error());
   std::string key = auth::TokenCache::Key(*route, auth::kModeBrowser);
   auto existing = cache->Load(key);

@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "core/rest/api_client.h"
+#include "core/transport/http_upgrade.h"
 
 namespace kproxy::cli {
 
@@ -51,7 +52,7 @@ Result<PodTarget> ResolvePodTarget(ClusterAccess& access, const std::string& arg
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (true) {
     auto list = access.GetJson(CollectionPath(ResourceKind::kPod, ns) +
-                               "?labelSelector=" + QueryEscape(*selector));
+                               "?labelSelector=" + http::QueryEscape(*selector));
     if (!list.ok()) return list.error();
     std::vector<nlohmann::json> pods;
     if (list->contains("items") && (*list)["items"].is_array())

@@ -285,6 +285,11 @@ Result<RestConfig> LoadRestConfig(const ConfigOverrides& o, const KubeconfigEnvi
   }
   auto sources = KubeconfigSources(o.kubeconfig, env);
   if (!sources.ok()) return sources.error();
+  if (Verbosity() >= 6) {
+    std::string files;
+    for (const auto& src : *sources) files += (files.empty() ? "" : ", ") + src.path;
+    Log(6, "kubeconfig files: " + (files.empty() ? std::string("(none)") : files));
+  }
   auto merged = LoadMergedConfig(*sources);
   if (!merged.ok()) return merged.error();
 

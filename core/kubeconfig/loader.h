@@ -21,6 +21,12 @@ struct KubeconfigEnvironment {
 };
 
 // Loads, merges, selects and validates: the connection settings for one command.
+// Consumes the flags and the environment (files are read from disk); returns the RestConfig with
+// paths resolved and referenced files (CA, client cert/key) read, or one line of kubectl's
+// wording: kNotFound for an unknown context/cluster/user or a missing --kubeconfig, kConfig for
+// malformed files and invalid settings, kUsage for a bad --request-timeout. Registers every
+// secret it reads (tokens, passwords, keys, secret-looking exec env values) with
+// RegisterSecret(). Falls back to the in-cluster service account when no kubeconfig exists.
 Result<RestConfig> LoadRestConfig(const ConfigOverrides& overrides,
                                   const KubeconfigEnvironment& env);
 

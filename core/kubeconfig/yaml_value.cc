@@ -43,6 +43,29 @@ bool IsFloat(const std::string& s) {
   return std::regex_match(s, kFloat);
 }
 
+// client-go's YAML→JSON step turns non-string keys into their text form: a plain `n:` key
+// (YAML 1.1 boolean) becomes "false", `0x10:` becomes "16". kubectl shows exactly that.
+std::string JsonKey(const YAML::Node& key) {
+  if (key.IsNull()) return "null";
+  const std::string& s = key.Scalar();
+  switch (ResolveScalar(key)) {
+    case ScalarType::kBool:
+      return ScalarBoolValue(s) ? "true" : "false";
+    case ScalarType::kNull:
+      return "null";
+    case ScalarType::kInt: {
+      std::string digits;
+      for (char c : s)
+        if (c != '_') digits += c;
+      char* end = nullptr;
+      long long v = std::strtoll(digits.c_str(), &end, 0);
+      return end && *end == '\0' ? std::to_string(v) : s;
+    }
+    default:
+      return s;
+  }
+}
+
 struct Converter {
   size_t nodes = 0;
   Result<Json> Convert(const YAML::Node& node, int depth) {
@@ -91,10 +114,11 @@ struct Converter {
       case YAML::NodeType::Map: {
         Json out = Json::object();
         for (const auto& kv : node) {
-          if (!kv.first.IsScalar()) return MakeError(ErrorCode::kConfig, "map key is not a scalar");
+          if (!kv.first.IsScalar() && !kv.first.IsNull())
+            return MakeError(ErrorCode::kConfig, "map key is not a scalar");
           auto v = Convert(kv.second, depth + 1);
           if (!v.ok()) return v;
-          out[kv.first.Scalar()] = std::move(*v);
+          out[JsonKey(kv.first)] = std::move(*v);
         }
         return out;
       }

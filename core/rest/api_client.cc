@@ -3,21 +3,21 @@
 #include <cctype>
 #include <nlohmann/json.hpp>
 
+#include "core/transport/http_upgrade.h"
+
 namespace kproxy {
 namespace {
 
 constexpr int kPageSize = 500;    // kubectl get's --chunk-size default
 constexpr int kMaxPages = 10000;  // a server that never stops paginating is an error
 
-std::string Escape(std::string_view s, bool query) {
+std::string Escape(std::string_view s) {
   static const char kHex[] = "0123456789ABCDEF";
   std::string out;
   for (char ch : s) {
     auto c = static_cast<unsigned char>(ch);
     if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
       out += ch;
-    } else if (query && c == ' ') {
-      out += '+';
     } else {
       out += '%';
       out += kHex[c >> 4];
@@ -49,8 +49,7 @@ Status CheckPod(const nlohmann::json& pod, const std::string& where) {
 
 }  // namespace
 
-std::string QueryEscape(std::string_view s) { return Escape(s, true); }
-std::string PathEscape(std::string_view s) { return Escape(s, false); }
+std::string PathEscape(std::string_view s) { return Escape(s); }
 
 Result<nlohmann::json> ApiClient::GetJson(const std::string& path, const RequestContext& context) {
   HttpRequest req;
@@ -101,8 +100,8 @@ Result<nlohmann::json> ApiClient::ListPods(const std::string& ns,
   std::string cont;
   for (int page = 0; page < kMaxPages; ++page) {
     std::string path = base + "?limit=" + std::to_string(kPageSize);
-    if (!label_selector.empty()) path += "&labelSelector=" + QueryEscape(label_selector);
-    if (!cont.empty()) path += "&continue=" + QueryEscape(cont);
+    if (!label_selector.empty()) path += "&labelSelector=" + http::QueryEscape(label_selector);
+    if (!cont.empty()) path += "&continue=" + http::QueryEscape(cont);
     auto got = GetJson(path, {"get", "pods", ""});
     if (!got.ok()) return got.error();
     nlohmann::json& j = *got;

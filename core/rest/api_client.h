@@ -33,9 +33,8 @@ class ApiClient {
   HttpClient& http_;
 };
 
-// Go's url.QueryEscape (space → '+'); PathEscape percent-encodes every byte but RFC 3986
-// unreserved ones (stricter than Go's url.PathEscape, same meaning to a server).
-std::string QueryEscape(std::string_view s);
+// Percent-encodes every byte but RFC 3986 unreserved ones, for one path segment (stricter
+// than Go's url.PathEscape, same meaning to a server). Queries use http::QueryEscape.
 std::string PathEscape(std::string_view s);
 
 }  // namespace kproxy

@@ -37,11 +37,12 @@ std::string OneLine(std::string_view text) {
   return out;
 }
 
+// kubectl's wording lives in one place: k8s::KubectlErrorText.
 std::string KubectlLine(const std::string& reason, const std::string& message) {
-  if (reason == "Unauthorized")
-    return "error: You must be logged in to the server (" + message + ")";
-  if (!reason.empty()) return "Error from server (" + reason + "): " + message;
-  return "Error from server: " + message;
+  ApiStatus status;
+  status.reason = reason;
+  status.message = message;
+  return k8s::KubectlErrorText(status);
 }
 
 // client-go's isTextResponse: no Content-Type counts as text.
@@ -90,8 +91,10 @@ std::pair<std::string, std::string> GenericResponse(int code, const std::string&
   }
   if (code >= 500) {
     nlohmann::json quoted = server_message;  // Go's %q, near enough: a JSON string
-    return {"InternalError", "an error on the server (" + quoted.dump() +
-                                 ") has prevented the request from succeeding"};
+    return {"InternalError",
+            "an error on the server (" +
+                quoted.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+                ") has prevented the request from succeeding"};
   }
   return {"", "the server responded with the status code " + std::to_string(code) +
                   " but did not return more information"};
@@ -100,34 +103,9 @@ std::pair<std::string, std::string> GenericResponse(int code, const std::string&
 }  // namespace
 
 std::optional<ApiStatus> ParseApiStatus(std::string_view body) {
-  nlohmann::json j = nlohmann::json::parse(body.begin(), body.end(), nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return std::nullopt;
-  auto kind = j.find("kind");
-  if (kind == j.end() || !kind->is_string() || kind->get<std::string>() != "Status") {
-    return std::nullopt;
-  }
-  ApiStatus s;
-  auto str = [&j](const char* key, std::string& out) {
-    auto it = j.find(key);
-    if (it == j.end() || it->is_null()) return true;
-    if (!it->is_string()) return false;
-    out = it->get<std::string>();
-    return true;
-  };
-  if (!str("status", s.status) || !str("message", s.message) || !str("reason", s.reason)) {
-    return std::nullopt;
-  }
-  if (auto it = j.find("code"); it != j.end() && !it->is_null()) {
-    if (!it->is_number_integer()) return std::nullopt;
-    auto v = it->get<int64_t>();
-    if (v < 0 || v > 999) return std::nullopt;
-    s.code = static_cast<int>(v);
-  }
-  if (auto it = j.find("metadata"); it != j.end()) {
-    if (!it->is_object()) return std::nullopt;
-    s.has_metadata = true;
-  }
-  return s;
+  auto decoded = k8s::DecodeStatus(body);
+  if (!decoded.ok() || decoded->kind != "Status") return std::nullopt;
+  return std::move(decoded).value();
 }
 
 Error ApiErrorFromResponse(int http_status, std::string_view content_type, std::string_view body,

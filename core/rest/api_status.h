@@ -7,17 +7,12 @@
 #include <string_view>
 
 #include "core/base/result.h"
+#include "core/k8s/status.h"
 
 namespace kproxy {
 
-// A metav1.Status as found in an error body.
-struct ApiStatus {
-  std::string status;  // "Failure", "Success"
-  std::string message;
-  std::string reason;  // "NotFound", "Forbidden", ... ("" = unknown)
-  int code = 0;
-  bool has_metadata = false;  // Kubernetes always sends "metadata":{}; Pomerium's 403 does not
-};
+// A metav1.Status as found in an error body (the shared decoder in core/k8s/status.h).
+using ApiStatus = k8s::ApiStatus;
 
 // What the failed request was, for client-go's generic messages ("(get pods x)").
 struct RequestContext {
@@ -26,8 +21,8 @@ struct RequestContext {
   std::string name;      // "" = none
 };
 
-// Consumes a response body. Returns the Status when the body is a JSON object with
-// "kind":"Status" and correctly typed fields, else nullopt. Never throws.
+// Consumes a response body. Returns the Status when k8s::DecodeStatus accepts the body and its
+// kind is "Status" (client-go only treats such bodies as Status errors), else nullopt.
 std::optional<ApiStatus> ParseApiStatus(std::string_view body);
 
 // Consumes a non-2xx response (status, Content-Type, body). Returns the error kubectl would

@@ -121,7 +121,8 @@ class CurlHttpClient : public HttpClient {
  private:
   struct Target {
     std::string url;      // what curl requests (host replaced for tls-server-name)
-    std::string display;  // what messages name: the URL as configured
+    std::string display;  // what messages name: the server as configured
+    std::string logged;   // the full request URL as configured (before tls-server-name)
     std::string connect_to;
     std::string host_header;
   };
@@ -151,6 +152,7 @@ Result<CurlHttpClient::Target> CurlHttpClient::ResolveTarget(const std::string& 
   std::string host = UrlPart(u.get(), CURLUPART_HOST);
   std::string explicit_port = UrlPart(u.get(), CURLUPART_PORT);
   std::string port = UrlPart(u.get(), CURLUPART_PORT, CURLU_DEFAULT_PORT);
+  t.logged = t.url;
   t.display = UrlPart(u.get(), CURLUPART_SCHEME) + "://" + host +
               (explicit_port.empty() ? "" : ":" + explicit_port);
   if (!config_.tls_server_name.empty() && host != config_.tls_server_name) {
@@ -276,7 +278,7 @@ Result<HttpResponse> CurlHttpClient::Do(const HttpRequest& request) {
   }
 
   if (Verbosity() >= 6) {
-    std::string line = request.method + " " + target->display + " (" + target->url + ")";
+    std::string line = request.method + " " + target->logged;
     if (Verbosity() >= 7) {
       for (curl_slist* h = headers.get(); h; h = h->next) line += "\n    " + std::string(h->data);
     }
@@ -294,14 +296,14 @@ Result<HttpResponse> CurlHttpClient::Do(const HttpRequest& request) {
     }
     Error e = CurlTransferError(rc, errbuf, target->display);
     e.message = Redact(e.message);
-    Log(6, request.method + " " + target->display + " failed in " + std::to_string(ms) +
+    Log(6, request.method + " " + target->logged + " failed in " + std::to_string(ms) +
                " ms: " + e.message);
     return e;
   }
   long status = 0;
   curl_easy_getinfo(easy_, CURLINFO_RESPONSE_CODE, &status);
   got.response.status = static_cast<int>(status);
-  Log(6, request.method + " " + target->display + " " + std::to_string(status) + " in " +
+  Log(6, request.method + " " + target->logged + " " + std::to_string(status) + " in " +
              std::to_string(ms) + " milliseconds");
   if (Verbosity() >= 8) {
     std::string line = "Response headers:";

@@ -92,7 +92,9 @@ Status EventLoop::Init() {
   std::memset(&info, 0, sizeof info);
   info.port = CONTEXT_PORT_NO_LISTEN;
   info.protocols = kLoopProtocols;
-  info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+  // TLS is initialised once here; the loop's own vhost never makes TLS connections, so it
+  // must not load the whole OS trust store (every WebSocket client brings its own SSL_CTX).
+  info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
   info.user = this;
   info.vhost_name = "kproxy-loop";
   ctx_ = lws_create_context(&info);

@@ -1,6 +1,41 @@
 #include "core/transport/refusal_capture.h"
 
+#include "core/transport/http_response_parser.h"
+
 namespace kproxy {
+namespace {
+
+class HttpResponseReader : public ResponseReader {
+ public:
+  Progress Feed(std::string_view bytes) override { return Map(parser_.Feed(bytes)); }
+  Progress FinishAtEof() override { return Map(parser_.FinishOnEof()); }
+  RefusedResponse Take() override {
+    const http::HttpResponse& h = parser_.response();
+    RefusedResponse r;
+    r.status = h.status;
+    r.headers = h.headers.fields();
+    r.body = h.body;
+    return r;
+  }
+  std::string ErrorText() const override { return error_; }
+
+ private:
+  Progress Map(const Status& st) {
+    if (!st.ok()) {
+      error_ = st.error().message;
+      return Progress::kError;
+    }
+    return parser_.done() ? Progress::kDone : Progress::kNeedMore;
+  }
+  http::HttpResponseParser parser_;
+  std::string error_;
+};
+
+}  // namespace
+
+ResponseReaderFactory HttpResponseReaderFactory() {
+  return [] { return std::make_unique<HttpResponseReader>(); };
+}
 
 std::unique_ptr<RefusalCapture> RefusalCapture::Start(
     EventLoop& loop, DialTarget target, std::string request, ResponseReaderFactory factory,

@@ -18,9 +18,8 @@
 
 namespace kproxy {
 
-// The incremental HTTP/1.1 response parser the capture feeds. It is an interface so that
-// core/transport/http_upgrade's parser (written elsewhere) plugs in without this file
-// depending on it; tests use an independent reader.
+// The incremental HTTP/1.1 response parser the capture feeds: HttpResponseReaderFactory() in
+// production, an independent reader in tests.
 class ResponseReader {
  public:
   enum class Progress { kNeedMore, kDone, kError };
@@ -34,6 +33,10 @@ class ResponseReader {
   virtual std::string ErrorText() const = 0;
 };
 using ResponseReaderFactory = std::function<std::unique_ptr<ResponseReader>()>;
+
+// The production reader: core/transport/http_response_parser (bounded head and body, chunked
+// and read-until-close bodies). A truncated body is reported as what was read.
+ResponseReaderFactory HttpResponseReaderFactory();
 
 class RefusalCapture {
  public:

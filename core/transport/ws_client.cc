@@ -1,6 +1,7 @@
 #include "core/transport/ws_client.h"
 
 #include <libwebsockets.h>
+#include <netdb.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
@@ -12,6 +13,7 @@
 #include <cstring>
 
 #include "core/base/log.h"
+#include "core/transport/ws_client_tls.h"
 
 namespace kproxy {
 namespace {
@@ -26,39 +28,6 @@ const lws_protocols kWsProtocols[] = {
     {kProtocolName, Trampoline, 0, 64 * 1024, 0, nullptr, 0},
     {nullptr, nullptr, 0, 0, 0, nullptr, 0},
 };
-
-// What the TLS info callback needs, stored on the vhost's client SSL_CTX; freed with it.
-struct PeerName {
-  TlsSettings tls;
-  std::string host;
-  std::string verify_error;  // why we rejected the peer's certificate, for the message
-};
-
-void FreePeerName(void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) {
-  delete static_cast<PeerName*>(ptr);
-}
-
-int PeerNameIndex() {
-  static const int idx = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, FreePeerName);
-  return idx;
-}
-
-// lws 4.1.6 sets SNI and the verified host from the Host header, and cannot verify IP SANs.
-// Runs inside SSL_connect, after lws configured the SSL and before the ClientHello is built,
-// so tls-server-name / IP-literal handling here is the one that counts (the same
-// ApplyPeerName our own TLS connection uses).
-// It also keeps the verification error: lws reports a failed handshake only as
-// "connect SSL err 1", which names nothing.
-void InfoCallback(const SSL* ssl, int where, int) {
-  auto* peer = static_cast<PeerName*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), PeerNameIndex()));
-  if (!peer) return;
-  if ((where & SSL_CB_HANDSHAKE_START) && !SSL_is_init_finished(ssl))
-    ApplyPeerName(const_cast<SSL*>(ssl), peer->tls, peer->host);
-  if ((where & SSL_CB_ALERT) && (where & SSL_CB_WRITE)) {
-    long v = SSL_get_verify_result(ssl);
-    if (v != X509_V_OK) peer->verify_error = X509_verify_cert_error_string(v);
-  }
-}
 
 std::string Base64(const unsigned char* data, size_t len) {
   std::string out(4 * ((len + 2) / 3) + 1, '\0');
@@ -125,22 +94,21 @@ std::unique_ptr<WsClient> WsClient::Connect(EventLoop& loop, WsClientOptions opt
 WsClient::~WsClient() {
   *alive_ = false;
   if (ping_timer_) loop_.CancelTimer(ping_timer_);
+  if (dial_timer_) loop_.CancelTimer(dial_timer_);
   if (wsi_) {
     // Detach first: lws may still call back for this wsi while it is being killed.
     lws_set_wsi_user(wsi_, nullptr);
     lws_set_timeout(wsi_, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
     wsi_ = nullptr;
   }
+  // Never destroy the vhost from inside one of its own callbacks: defer it. The SSL_CTX is
+  // released by a guard owned by the deferred task, so it is freed even when the loop is
+  // destroyed before the task ran (lws_context_destroy then frees the vhost itself).
+  std::shared_ptr<SSL_CTX> release(ssl_ctx_, SSL_CTX_free);  // live SSLs hold their own ref
+  ssl_ctx_ = nullptr;
   if (vhost_) {
-    // Never destroy the vhost from inside one of its own callbacks: defer it.
     lws_vhost* vh = vhost_;
-    SSL_CTX* ctx = ssl_ctx_;
-    loop_.Post([vh, ctx] {
-      lws_vhost_destroy(vh);
-      if (ctx) SSL_CTX_free(ctx);  // live SSLs hold their own reference
-    });
-  } else if (ssl_ctx_) {
-    SSL_CTX_free(ssl_ctx_);
+    loop_.Post([vh, release] { lws_vhost_destroy(vh); });
   }
 }
 
@@ -161,21 +129,15 @@ void WsClient::Start() {
     // Our own SSL_CTX per connection: lws 4.1.6 shares one client SSL_CTX between vhosts
     // whose TLS *options* hash the same, so material configured through its callbacks would
     // leak from one server's connection into another's. A provided context is never shared.
-    ssl_ctx_ = SSL_CTX_new(TLS_client_method());
-    Status st = ssl_ctx_ ? ConfigureClientTlsContext(ssl_ctx_, t.tls)
-                         : Status(MakeError(ErrorCode::kInternal, "cannot create a TLS context"));
-    if (!st.ok()) {
+    auto ctx = NewWsClientSslCtx(t.tls, t.server.host);
+    if (!ctx.ok()) {
       WsConnectFailure f;
-      f.error = st.error();
+      f.error = ctx.error();
       f.dial = DialFailure::kTls;
       ReportFailure(std::move(f));
       return;
     }
-    std::string wire = AlpnWire({"http/1.1"});
-    SSL_CTX_set_alpn_protos(ssl_ctx_, reinterpret_cast<const unsigned char*>(wire.data()),
-                            static_cast<unsigned>(wire.size()));
-    SSL_CTX_set_ex_data(ssl_ctx_, PeerNameIndex(), new PeerName{t.tls, t.server.host, ""});
-    SSL_CTX_set_info_callback(ssl_ctx_, InfoCallback);
+    ssl_ctx_ = *ctx;
     vinfo.provided_client_ssl_ctx = ssl_ctx_;
   }
   std::string proxy_host;
@@ -227,12 +189,40 @@ void WsClient::Start() {
       ci.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED | LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK |
                            LCCSCF_ALLOW_EXPIRED | LCCSCF_ALLOW_INSECURE;
   }
+  // lws has its own, longer connect timeouts; the dial deadline is the RestConfig's.
+  dial_timer_ = loop_.AddTimer(t.timeout, [this] {
+    dial_timer_ = 0;
+    if (state_ != State::kConnecting) return;
+    WsConnectFailure f;
+    f.dial = DialFailure::kTimeout;
+    f.error = MakeError(ErrorCode::kTimeout,
+                        "timed out after " + std::to_string(options_.target.timeout.count()) +
+                            " ms connecting to the server " + options_.target.server.Authority());
+    capture_.reset();
+    if (wsi_) {
+      lws_set_wsi_user(wsi_, nullptr);
+      lws_set_timeout(wsi_, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+      wsi_ = nullptr;
+    }
+    ReportFailure(std::move(f));
+  });
   auto alive = alive_;
   lws* w = lws_client_connect_via_info(&ci);
   if (!*alive) return;
   if (!w && state_ == State::kConnecting) {
     WsConnectFailure f;
     f.dial = DialFailure::kTcp;
+    // lws gives no reason when it fails synchronously; a failed lookup is the usual one.
+    addrinfo hints{};
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* res = nullptr;
+    const std::string& lookup = t.proxy ? t.proxy->host : t.server.host;
+    int rc = getaddrinfo(lookup.c_str(), nullptr, &hints, &res);
+    if (res) freeaddrinfo(res);
+    if (rc != 0) {
+      f.dial = t.proxy ? DialFailure::kProxy : DialFailure::kDns;
+      lost_reason_ = "DNS lookup of " + lookup + " failed: " + gai_strerror(rc);
+    }
     f.error = MakeError(ErrorCode::kUnavailable,
                         "unable to connect to the server " + t.server.Authority() +
                             (lost_reason_.empty() ? "" : ": " + lost_reason_));
@@ -242,6 +232,10 @@ void WsClient::Start() {
 
 void WsClient::ReportFailure(WsConnectFailure f) {
   if (state_ == State::kClosed) return;
+  if (dial_timer_) {
+    loop_.CancelTimer(dial_timer_);
+    dial_timer_ = 0;
+  }
   state_ = State::kClosed;
   Log(3, f.error.message);
   if (cb_.on_failed) cb_.on_failed(f);
@@ -331,6 +325,10 @@ int WsClient::OnEstablished(lws* wsi) {
     return -1;
   }
   state_ = State::kOpen;
+  if (dial_timer_) {
+    loop_.CancelTimer(dial_timer_);
+    dial_timer_ = 0;
+  }
   subprotocol_ = chosen;
   last_pong_ = EventLoop::Clock::now();
   SchedulePing();
@@ -363,19 +361,20 @@ void WsClient::SchedulePing() {
 }
 
 int WsClient::OnWritable(lws* wsi) {
-  if (close_requested_) {
+  if (ping_due_) {
+    ping_due_ = false;
+    unsigned char buf[LWS_PRE + 4] = {0};
+    if (lws_write(wsi, buf + LWS_PRE, 0, LWS_WRITE_PING) < 0) return -1;
+    if (!queue_.empty() || close_requested_) lws_callback_on_writable(wsi);
+    return 0;
+  }
+  if (queue_.empty() && close_requested_) {
+    // Close only after every queued message went out (e.g. the v5 stdin close signal).
     lws_close_reason(wsi, static_cast<lws_close_status>(close_code_),
                      reinterpret_cast<unsigned char*>(close_reason_.data()), close_reason_.size());
     we_closed_ = true;
     state_ = State::kClosing;
     return -1;
-  }
-  if (ping_due_) {
-    ping_due_ = false;
-    unsigned char buf[LWS_PRE + 4] = {0};
-    if (lws_write(wsi, buf + LWS_PRE, 0, LWS_WRITE_PING) < 0) return -1;
-    if (!queue_.empty()) lws_callback_on_writable(wsi);
-    return 0;
   }
   if (queue_.empty()) return 0;
   std::string& m = queue_.front();
@@ -390,11 +389,8 @@ int WsClient::OnWritable(lws* wsi) {
   }
   queued_bytes_ -= payload;
   queue_.pop_front();
-  if (!queue_.empty()) {
-    lws_callback_on_writable(wsi);
-  } else if (cb_.on_drained) {
-    cb_.on_drained();
-  }
+  if (!queue_.empty() || close_requested_) lws_callback_on_writable(wsi);
+  if (queue_.empty() && cb_.on_drained) cb_.on_drained();
   return 0;
 }
 
@@ -423,13 +419,21 @@ void WsClient::OnConnectionError(lws* wsi, const char* why) {
   WsConnectFailure f;
   const std::string server = options_.target.server.Authority();
   unsigned int status = lws_http_client_http_response(wsi);
-  auto* peer =
-      ssl_ctx_ ? static_cast<PeerName*>(SSL_CTX_get_ex_data(ssl_ctx_, PeerNameIndex())) : nullptr;
-  if (status == 0 && peer && !peer->verify_error.empty()) {
+  const WsTlsOutcome tls = ReadWsTlsOutcome(ssl_ctx_);
+  if (status == 0 && tls.alpn_refused) {
+    f.dial = DialFailure::kAlpnH2;
+    f.error = MakeError(ErrorCode::kUpgradeRejected,
+                        "the server " + server +
+                            " refused ALPN http/1.1 (an HTTP/2-only front end): exec, attach and "
+                            "port-forward need an HTTP/1.1 upgrade, impossible over HTTP/2");
+    ReportFailure(std::move(f));
+    return;
+  }
+  if (status == 0 && !tls.verify_error.empty()) {
     f.dial = DialFailure::kVerify;
     f.error = MakeError(ErrorCode::kUnavailable,
                         "TLS handshake with the server " + server +
-                            " failed: certificate verify failed: " + peer->verify_error);
+                            " failed: certificate verify failed: " + tls.verify_error);
     ReportFailure(std::move(f));
     return;
   }

@@ -41,7 +41,7 @@ struct WsClientOptions {
   size_t max_message_bytes = 16 * 1024 * 1024;    // reassembly bound (close 1009 beyond)
   // Parser for the re-issued request of a refused upgrade; null = no body capture (status
   // and the headers lws kept are still reported).
-  ResponseReaderFactory refusal_reader;
+  ResponseReaderFactory refusal_reader = HttpResponseReaderFactory();
 };
 
 // Why a connection attempt did not produce an open WebSocket.
@@ -120,6 +120,7 @@ class WsClient {
   bool partial_binary_ = true;
   bool ping_due_ = false;
   EventLoop::TimerId ping_timer_ = 0;
+  EventLoop::TimerId dial_timer_ = 0;
   EventLoop::Clock::time_point last_pong_;
   bool close_requested_ = false;
   uint16_t close_code_ = 1000;

@@ -2,9 +2,13 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -61,7 +65,25 @@ std::string QueryParam(const std::string& target, const std::string& name) {
   return "";
 }
 
-bool ReadHead(int fd, std::string* head, int timeout_ms) {
+}  // namespace
+
+// One accepted connection, plain or TLS.
+struct FakeAccessProxy::Peer {
+  int fd = -1;
+  SSL* ssl = nullptr;
+  ssize_t Read(char* buf, size_t n) {
+    if (ssl != nullptr) return SSL_read(ssl, buf, static_cast<int>(n));
+    return ::recv(fd, buf, n, 0);
+  }
+  ssize_t Write(const char* buf, size_t n) {
+    if (ssl != nullptr) return SSL_write(ssl, buf, static_cast<int>(n));
+    return ::send(fd, buf, n, MSG_NOSIGNAL);
+  }
+};
+
+namespace {
+
+bool ReadHead(FakeAccessProxy::Peer& peer, std::string* head, int timeout_ms) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   char buf[4096];
   while (head->find("\r\n\r\n") == std::string::npos) {
@@ -69,23 +91,25 @@ bool ReadHead(int fd, std::string* head, int timeout_ms) {
                     deadline - std::chrono::steady_clock::now())
                     .count();
     if (left <= 0 || head->size() > 65536) return false;
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left)) <= 0) return false;
-    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (peer.ssl == nullptr || SSL_pending(peer.ssl) == 0) {
+      pollfd p{peer.fd, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(left)) <= 0) return false;
+    }
+    ssize_t n = peer.Read(buf, sizeof buf);
     if (n <= 0) return false;
     head->append(buf, static_cast<size_t>(n));
   }
   return true;
 }
 
-void SendResponse(int fd, int status, const std::string& reason, const std::string& body,
-                  const std::string& extra = "") {
+void SendResponse(FakeAccessProxy::Peer& peer, int status, const std::string& reason,
+                  const std::string& body, const std::string& extra = "") {
   std::string r = "HTTP/1.1 " + std::to_string(status) + " " + reason +
                   "\r\nContent-Length: " + std::to_string(body.size()) +
                   "\r\nContent-Type: text/plain\r\nConnection: close\r\n" + extra + "\r\n" + body;
   size_t off = 0;
   while (off < r.size()) {
-    ssize_t n = ::send(fd, r.data() + off, r.size() - off, MSG_NOSIGNAL);
+    ssize_t n = peer.Write(r.data() + off, r.size() - off);
     if (n <= 0) return;
     off += static_cast<size_t>(n);
   }
@@ -175,7 +199,8 @@ RawHttpResponse RawHttp(const std::string& method, const std::string& url,
   return out;
 }
 
-FakeAccessProxy::FakeAccessProxy() {
+FakeAccessProxy::FakeAccessProxy(bool tls) {
+  if (tls) SetUpTls();
   listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -194,9 +219,50 @@ FakeAccessProxy::~FakeAccessProxy() {
   stop_ = true;
   thread_.join();
   ::close(listen_fd_);
+  if (tls_ctx_ != nullptr) SSL_CTX_free(tls_ctx_);
 }
 
-std::string FakeAccessProxy::url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+void FakeAccessProxy::SetUpTls() {
+  // A throwaway self-signed P-256 certificate for IP 127.0.0.1.
+  EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
+  X509* cert = X509_new();
+  X509_set_version(cert, 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
+  X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
+  X509_gmtime_adj(X509_getm_notAfter(cert), 24 * 3600);
+  X509_NAME* name = X509_get_subject_name(cert);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>("kproxy fake access proxy"), -1,
+                             -1, 0);
+  X509_set_issuer_name(cert, name);
+  X509_set_pubkey(cert, key);
+  X509V3_CTX ctx;
+  X509V3_set_ctx_nodb(&ctx);
+  X509V3_set_ctx(&ctx, cert, cert, nullptr, nullptr, 0);
+  for (auto [nid, value] : {std::pair{NID_subject_alt_name, "IP:127.0.0.1"},
+                            std::pair{NID_basic_constraints, "critical,CA:TRUE"}}) {
+    X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
+    X509_add_ext(cert, ext, -1);
+    X509_EXTENSION_free(ext);
+  }
+  X509_sign(cert, key, EVP_sha256());
+  BIO* bio = BIO_new(BIO_s_mem());
+  PEM_write_bio_X509(bio, cert);
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio, &data);
+  ca_pem_.assign(data, static_cast<size_t>(len));
+  BIO_free(bio);
+  tls_ctx_ = SSL_CTX_new(TLS_server_method());
+  SSL_CTX_use_certificate(tls_ctx_, cert);
+  SSL_CTX_use_PrivateKey(tls_ctx_, key);
+  X509_free(cert);
+  EVP_PKEY_free(key);
+}
+
+std::string FakeAccessProxy::url() const {
+  return std::string(tls_ctx_ != nullptr ? "https" : "http") +
+         "://127.0.0.1:" + std::to_string(port_);
+}
 
 void FakeAccessProxy::Revoke(const std::string& jwt) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -219,12 +285,25 @@ void FakeAccessProxy::Serve() {
     if (::poll(&p, 1, 50) <= 0) continue;
     int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) continue;
-    Handle(fd);
+    Peer peer{fd, nullptr};
+    bool ok = true;
+    if (tls_ctx_ != nullptr) {
+      timeval tv{2, 0};  // a stuck handshake must not wedge the fake
+      ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+      peer.ssl = SSL_new(tls_ctx_);
+      SSL_set_fd(peer.ssl, fd);
+      ok = SSL_accept(peer.ssl) == 1;
+    }
+    if (ok) Handle(peer);
+    if (peer.ssl != nullptr) {
+      if (ok) SSL_shutdown(peer.ssl);
+      SSL_free(peer.ssl);
+    }
     ::close(fd);
   }
 }
 
-void FakeAccessProxy::Handle(int fd) {
+void FakeAccessProxy::Handle(Peer& fd) {
   std::string head;
   if (!ReadHead(fd, &head, 2000)) return;
   std::string line = head.substr(0, head.find("\r\n"));
@@ -303,7 +382,7 @@ std::filesystem::path WriteFakeBrowserScript(const std::filesystem::path& dir,
   std::ofstream out(path);
   out << "#!/bin/sh\n"
       << "echo \"$1\" >> '" << log_file.string() << "'\n"
-      << "exec curl -s -L --max-time 10 -o /dev/null \"$1\"\n";
+      << "exec curl -s -k -L --max-time 10 -o /dev/null \"$1\"\n";
   out.close();
   ::chmod(path.c_str(), 0755);
   return path;

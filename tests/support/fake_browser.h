@@ -16,6 +16,8 @@
 #include <thread>
 #include <vector>
 
+struct ssl_ctx_st;
+
 namespace kproxy::test {
 
 // Unsigned test JWT "h.p.sig" from a JSON payload, with an independent base64url encoder.
@@ -34,12 +36,16 @@ RawHttpResponse RawHttp(const std::string& method, const std::string& url,
 
 class FakeAccessProxy {
  public:
-  FakeAccessProxy();  // starts listening on 127.0.0.1:0 in a thread
+  // Starts listening on 127.0.0.1:0 in a thread; with `tls`, HTTPS with a fresh self-signed
+  // certificate for 127.0.0.1 (ca_pem()), as kubectl only runs exec plugins over TLS.
+  explicit FakeAccessProxy(bool tls = false);
   ~FakeAccessProxy();
   FakeAccessProxy(const FakeAccessProxy&) = delete;
   FakeAccessProxy& operator=(const FakeAccessProxy&) = delete;
 
-  std::string url() const;  // http://127.0.0.1:PORT
+  std::string url() const;  // http(s)://127.0.0.1:PORT
+  const std::string& ca_pem() const { return ca_pem_; }
+  struct Peer;
   int port() const { return port_; }
 
   // Status the login endpoint answers with (200 = sign-in URL).
@@ -59,8 +65,11 @@ class FakeAccessProxy {
 
  private:
   void Serve();
-  void Handle(int fd);
+  void Handle(Peer& peer);
+  void SetUpTls();
 
+  ssl_ctx_st* tls_ctx_ = nullptr;
+  std::string ca_pem_;
   int listen_fd_ = -1;
   int port_ = 0;
   std::thread thread_;

@@ -161,6 +161,35 @@ TEST_CASE("access proxy: SIGINT flag cancels the wait cleanly") {
   CHECK(s.error().code == ErrorCode::kCancelled);
 }
 
+TEST_CASE("access proxy: SIGINT also ends a wait for another process's sign-in") {
+  Harness h;
+  auto held = h.cache.Lock(h.Key(), std::chrono::seconds(1));  // "another process"
+  REQUIRE(held.ok());
+  REQUIRE(h.cache.SetPendingUrl(h.Key(), "https://idp.example/sign_in?x=1").ok());
+  std::atomic<bool> cancel{false};
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    cancel = true;
+  });
+  int opened = 0;
+  auto t0 = std::chrono::steady_clock::now();
+  auto s = AcquireSession(h.Options(), h.Deps(
+                                           [&](const std::string&) {
+                                             ++opened;
+                                             return Status::Ok();
+                                           },
+                                           &cancel));
+  canceller.join();
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.error().code == ErrorCode::kCancelled);
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5));
+  CHECK(opened == 0);
+  // It printed the other process's URL once instead of opening a tab.
+  auto told = h.fake.Told();
+  REQUIRE(told.size() == 1);
+  CHECK(told[0].find("https://idp.example/sign_in?x=1") != std::string::npos);
+}
+
 TEST_CASE("access proxy: login endpoint refusals are clear errors") {
   for (auto [status, code, words] :
        {std::tuple{400, ErrorCode::kConfig, "refused the login redirect"},

@@ -159,11 +159,22 @@ TEST_CASE("cli credential: parallel callers with an empty cache → one sign-in,
   CHECK(r.proxy.login_hits() == 1);
   CHECK(Lines(Slurp(r.log)) == 1);
   REQUIRE(r.proxy.issued().size() == 1);
+  int printed_first = 0;
   for (int i = 0; i < kProcs; ++i) {
     auto out = r.tmp.path() / ("par.out." + std::to_string(i));
     CHECK(Slurp(out.string() + ".rc") == "0\n");
+    // Every process prints the sign-in URL at most once; only one opened the browser.
+    std::string err = Slurp(r.tmp.path() / ("par.err." + std::to_string(i)));
+    size_t mentions = 0;
+    for (size_t pos = err.find("to sign in: "); pos != std::string::npos;
+         pos = err.find("to sign in: ", pos + 1)) {
+      ++mentions;
+    }
+    CHECK(mentions <= 1);
+    printed_first += err.rfind("Please visit", 0) == 0 ? 1 : 0;
     CHECK(Slurp(out).find("Pomerium-" + r.proxy.issued()[0]) != std::string::npos);
   }
+  CHECK(printed_first == 1);
 }
 
 TEST_CASE("cli: the token never appears in logs at -v 10 (login, revoke, re-login)") {
@@ -224,7 +235,36 @@ TEST_CASE("cli: login, auth status, logout") {
           0);
   CHECK(r.Run({"logout", "--all"}).status == 0);
   CHECK(nlohmann::json::parse(r.Run({"auth", "status", "-o", "json"}).out)["sessions"].empty());
-  CHECK(r.Run({"logout"}).status == 64);
+  CHECK(r.Run({"logout"}).status == 78);  // no --server, no kubeconfig context
+}
+
+TEST_CASE("cli: login/logout --context reach an HTTPS route with the kubeconfig's CA") {
+  test::FakeAccessProxy tls_proxy(/*tls=*/true);
+  CliRig r;
+  auto kc = r.tmp.path() / "kubeconfig";
+  auto ca = r.tmp.path() / "ca.pem";
+  std::ofstream(ca) << tls_proxy.ca_pem();
+  std::ofstream(kc) << "apiVersion: v1\nkind: Config\ncurrent-context: corp\n"
+                    << "clusters:\n- name: corp\n  cluster:\n    server: " << tls_proxy.url()
+                    << "\n    certificate-authority: ca.pem\n"
+                    << "contexts:\n- name: corp\n  context: {cluster: corp, user: corp}\n"
+                    << "users:\n- name: corp\n  user: {token: unused}\n";
+  r.env["KUBECONFIG"] = kc.string();
+  auto login = r.Run({"login", "--context", "corp", "--browser-cmd", r.browser.string()});
+  CHECK(login.status == 0);
+  CHECK(tls_proxy.sign_in_hits() == 1);
+  CHECK(login.err.find("Logged in to " + tls_proxy.url()) != std::string::npos);
+  // Without the CA the route is not trusted: a clear failure, not a silent insecure login.
+  std::ofstream(kc) << "apiVersion: v1\nkind: Config\ncurrent-context: corp\n"
+                    << "clusters:\n- name: corp\n  cluster:\n    server: " << tls_proxy.url()
+                    << "\ncontexts:\n- name: corp\n  context: {cluster: corp, user: corp}\n";
+  auto untrusted = r.Run({"login", "--browser-cmd", r.browser.string()});
+  CHECK(untrusted.status == 69);
+  CHECK(tls_proxy.sign_in_hits() == 1);
+  auto out = r.Run({"logout"});  // current context
+  CHECK(out.status == 0);
+  CHECK(out.err.find("Logged out of " + tls_proxy.url()) != std::string::npos);
+  CHECK(r.Run({"logout", "--context", "missing"}).status == 66);
 }
 
 TEST_CASE("cli credential: service-account token from KPROXY_SERVICE_ACCOUNT_FILE or stdin") {

@@ -120,13 +120,21 @@ TEST_CASE(
   CHECK_FALSE(std::filesystem::exists(cache.EntryPath(key)));
   int waits = 0;
   auto t0 = std::chrono::steady_clock::now();
-  auto second = cache.Lock(key, std::chrono::milliseconds(300), [&] { ++waits; });
+  auto second = cache.Lock(key, std::chrono::milliseconds(300), [&] {
+    ++waits;
+    return true;
+  });
   CHECK_FALSE(second.ok());
   CHECK(second.error().code == ErrorCode::kTimeout);
   CHECK(waits >= 2);
   CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(3));
   // Data-file writes are not blocked by the lock.
   CHECK(cache.Save(key, Entry("t")).ok());
+  // The waiter may give up (SIGINT) without waiting for the timeout.
+  auto gave_up = cache.Lock(key, std::chrono::seconds(30), [] { return false; });
+  REQUIRE_FALSE(gave_up.ok());
+  CHECK(gave_up.error().code == ErrorCode::kCancelled);
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5));
   *first = CacheLock();  // release
   CHECK(cache.Lock(key, std::chrono::milliseconds(100)).ok());
 }

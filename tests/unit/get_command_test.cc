@@ -112,14 +112,20 @@ json EdgePod() {
       "cr\r\nlf",
       "bell\x07",
       "\xc2\xa0nbsp",
-      "a very long annotation value with many words that goes well past the "
-      "eighty column limit of the emitter, to see whether it folds or not",
+      ("a very long annotation value with many words that goes well past the "
+       "eighty column limit of the emitter, to see whether it folds or not"),
       "averylongtokenwithoutanyspacesaverylongtokenwithoutanyspacesaverylongtokenwithoutanyspaces"};
   int i = 0;
   for (const char* v : values) a["k" + std::to_string(i++)] = std::string(v);
   pod["metadata"]["annotations"] = a;
   pod["spec"]["nested"] =
       json::parse(R"([[1, 2], [], [[]], {}, [{}], null, 1.5, -0.25, 1e21, true])");
+  const std::string words =
+      "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt "
+      "ut labore et dolore magna aliqua ut enim ad minim veniam quis nostrud exercitation";
+  pod["spec"]["longSingle"] = "key: " + words;
+  pod["spec"]["longDouble"] = "tab\t" + words + "  two  spaces  " + words;
+  pod["spec"]["longList"] = json::array({words, "- " + words, words + "\n" + words});
   pod["spec"]["emptyString"] = "";
   pod["spec"]["nullField"] = nullptr;
   return pod;

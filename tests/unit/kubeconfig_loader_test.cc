@@ -81,6 +81,16 @@ TEST_CASE("file list: --kubeconfig alone, else $KUBECONFIG, else ~/.kube/config"
     CHECK(rc.error().code == ErrorCode::kNotFound);
     CHECK(rc.error().message == "stat missing.yaml: no such file or directory");
   }
+  SUBCASE("an existing but unreadable $KUBECONFIG entry is an error naming it") {
+    fs::create_directories(dir.path() / "adir");
+    fake.vars["KUBECONFIG"] = a + ":" + (dir.path() / "adir").string();
+    auto rc = Load(fake);
+    REQUIRE_FALSE(rc.ok());
+    CHECK(rc.error().code == ErrorCode::kConfig);
+    CHECK(rc.error().message == "error loading config file \"" + (dir.path() / "adir").string() +
+                                    "\": read " + (dir.path() / "adir").string() +
+                                    ": is a directory");
+  }
   SUBCASE("--kubeconfig relative to the working directory") {
     WriteFile(fs::path(fake.env.cwd) / "rel.yaml", TwoContexts("rel", "shared"));
     ConfigOverrides o;
@@ -302,7 +312,8 @@ TEST_CASE("every cluster and user field reaches the RestConfig") {
       "clusters:\n- name: c\n  cluster:\n    server: https://x:6443/prefix\n"
       "    tls-server-name: api.internal\n    proxy-url: socks5://127.0.0.1:1080\n"
       "    disable-compression: true\n    extensions:\n"
-      "    - name: client.authentication.k8s.io/exec\n      extension: {audience: kproxy, n: 3}\n"
+      "    - name: client.authentication.k8s.io/exec\n      extension: {audience: kproxy, retries: "
+      "3}\n"
       "users:\n- name: u\n  user:\n    as: jane\n    as-uid: '1000'\n    as-groups: [dev, ops]\n"
       "    as-user-extra: {scopes: [a, b]}\n"
       "    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: kproxy\n"
@@ -320,7 +331,7 @@ TEST_CASE("every cluster and user field reaches the RestConfig") {
   CHECK(rc->proxy_url == "socks5://127.0.0.1:1080");
   CHECK(rc->disable_compression);
   CHECK(nlohmann::json::parse(rc->cluster_exec_config_json) ==
-        nlohmann::json{{"audience", "kproxy"}, {"n", 3}});
+        nlohmann::json{{"audience", "kproxy"}, {"retries", 3}});
   CHECK(rc->impersonate_user == "jane");
   CHECK(rc->impersonate_uid == "1000");
   CHECK(rc->impersonate_groups == std::vector<std::string>{"dev", "ops"});

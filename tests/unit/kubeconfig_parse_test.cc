@@ -101,6 +101,16 @@ TEST_CASE("empty and null values leave fields unset") {
   CHECK(nulls->users.empty());
 }
 
+TEST_CASE("non-string map keys in free-form fields become their text, as in kubectl") {
+  auto cfg = ParseKubeconfig(
+      "clusters:\n- name: c\n  cluster:\n    extensions:\n    - name: e\n"
+      "      extension: {n: 1, yes: 2, 0x10: 3, ~: 4, 'n': 5}\n",
+      "k.yaml", "/k.yaml");
+  REQUIRE(cfg.ok());
+  CHECK(cfg->clusters.at("c").extensions[0].extension.dump() ==
+        R"({"false":1,"true":2,"16":3,"null":4,"n":5})");
+}
+
 TEST_CASE("plain scalars are typed as go-yaml v2 types them") {
   struct Case {
     const char* value;

@@ -75,9 +75,9 @@ TEST_CASE("rest status: wrongly typed Status fields are not trusted") {
            R"({"kind":"Status","message":"x","reason":["NotFound"]})",
            R"({"kind":"Status","message":"x","code":"404"})",
            R"({"kind":"Status","message":"x","code":4.5})",
-           R"({"kind":"Status","message":"x","code":-1})",
            R"({"kind":"Status","message":"x","metadata":"yes"})",
            R"({"kind":7})",
+           R"({"kind":"Status","message":"x","code":4294967296})",
        }) {
     CAPTURE(body);
     CHECK_FALSE(ParseApiStatus(body).has_value());
@@ -87,6 +87,17 @@ TEST_CASE("rest status: wrongly typed Status fields are not trusted") {
           "Error from server (NotFound): the server could not find the requested resource (get "
           "pods x)");
   }
+}
+
+TEST_CASE("rest status: decoding follows Go's json.Unmarshal") {
+  // int32 accepts negatives; field names match case-insensitively.
+  auto neg = ParseApiStatus(R"({"kind":"Status","message":"x","code":-1})");
+  REQUIRE(neg.has_value());
+  CHECK(neg->code == -1);
+  auto ci = ParseApiStatus(R"({"kind":"Status","Message":"m","REASON":"Conflict"})");
+  REQUIRE(ci.has_value());
+  CHECK(ci->message == "m");
+  CHECK(ci->reason == "Conflict");
 }
 
 TEST_CASE("rest status: non-Status bodies get client-go's generic messages") {
@@ -124,6 +135,13 @@ TEST_CASE("rest status: non-Status bodies get client-go's generic messages") {
   CHECK(unauth.message ==
         "error: You must be logged in to the server (the server has asked for the client to "
         "provide credentials)");
+}
+
+TEST_CASE("rest status: invalid UTF-8 in a quoted body is replaced, not thrown") {
+  // Found by tests/fuzz/rest_status_fuzz.cc.
+  auto e = ApiErrorFromResponse(502, "", "\x9c\n", {});
+  CHECK(e.code == ErrorCode::kServer);
+  CHECK(e.message.rfind("Error from server (InternalError): an error on the server (\"", 0) == 0);
 }
 
 TEST_CASE("rest status: quoted bodies are capped") {

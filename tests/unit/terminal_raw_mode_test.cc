@@ -71,7 +71,7 @@ TEST_CASE("terminal: raw mode on a non-terminal is a clear error") {
   close(p[1]);
 }
 
-TEST_CASE("terminal: SIGTERM on the loop restores the terminal before exit") {
+void CheckSignalRestores(int signo) {
   Pty pty;
   if (!pty.ok) {
     MESSAGE("no pty available; skipping");
@@ -102,7 +102,7 @@ TEST_CASE("terminal: SIGTERM on the loop restores the terminal before exit") {
     termios now{};
     tcgetattr(pty.slave, &now);
     // Exit immediately: no destructor may be the one that restored.
-    _exit(got == SIGTERM && SameModes(before, now) ? 0 : 20);
+    _exit(got == signo && SameModes(before, now) ? 0 : 20);
   }
   close(ready[1]);
   char c;
@@ -111,7 +111,7 @@ TEST_CASE("terminal: SIGTERM on the loop restores the terminal before exit") {
   termios during{};
   tcgetattr(pty.slave, &during);
   CHECK((during.c_lflag & ICANON) == 0);  // the child really went raw
-  kill(pid, SIGTERM);
+  kill(pid, signo);
   int status = 0;
   REQUIRE(waitpid(pid, &status, 0) == pid);
   CHECK(WIFEXITED(status));
@@ -119,6 +119,13 @@ TEST_CASE("terminal: SIGTERM on the loop restores the terminal before exit") {
   termios after{};
   tcgetattr(pty.slave, &after);
   CHECK(SameModes(before, after));
+}
+
+TEST_CASE("terminal: SIGTERM, SIGINT and SIGHUP on the loop restore the terminal") {
+  for (int signo : {SIGTERM, SIGINT, SIGHUP}) {
+    CAPTURE(signo);
+    CheckSignalRestores(signo);
+  }
 }
 
 TEST_CASE("terminal: the atexit hook restores when exit() skips destructors") {

@@ -6,7 +6,9 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/sha.h>
 #include <openssl/ssl.h>
 #include <poll.h>
 #include <signal.h>
@@ -296,5 +298,53 @@ class TinyProxy {
   pid_t pid_ = -1;
   bool ready_ = false;
 };
+
+// Reads an HTTP request head from a raw test connection.
+inline std::string ReadHead(SSL* ssl) {
+  std::string head;
+  char c;
+  while (head.find("\r\n\r\n") == std::string::npos && head.size() < 65536) {
+    if (SSL_read(ssl, &c, 1) != 1) break;
+    head.push_back(c);
+  }
+  return head;
+}
+
+inline void SslWriteAll(SSL* ssl, const std::string& s) {
+  size_t off = 0;
+  while (off < s.size()) {
+    int n = SSL_write(ssl, s.data() + off, static_cast<int>(s.size() - off));
+    if (n <= 0) return;
+    off += static_cast<size_t>(n);
+  }
+}
+
+inline std::string HeaderValue(const std::string& head, const std::string& name_lower) {
+  size_t pos = 0;
+  while ((pos = head.find("\r\n", pos)) != std::string::npos) {
+    pos += 2;
+    size_t colon = head.find(':', pos);
+    size_t eol = head.find("\r\n", pos);
+    if (colon == std::string::npos || eol == std::string::npos || colon > eol) continue;
+    std::string name = head.substr(pos, colon - pos);
+    for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (name == name_lower) {
+      std::string v = head.substr(colon + 1, eol - colon - 1);
+      while (!v.empty() && v[0] == ' ') v.erase(0, 1);
+      return v;
+    }
+  }
+  return "";
+}
+
+// RFC 6455 §4.2.2: base64(SHA-1(key + GUID)), computed independently of lws.
+inline std::string AcceptFor(const std::string& key) {
+  std::string in = key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+  unsigned char sha[SHA_DIGEST_LENGTH];
+  SHA1(reinterpret_cast<const unsigned char*>(in.data()), in.size(), sha);
+  unsigned char out[64];
+  int n = EVP_EncodeBlock(out, sha, SHA_DIGEST_LENGTH);
+  return std::string(reinterpret_cast<char*>(out), static_cast<size_t>(n));
+}
 
 }  // namespace kproxy::test

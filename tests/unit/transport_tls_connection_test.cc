@@ -1,4 +1,6 @@
 #include <doctest/doctest.h>
+#include <poll.h>
+#include <sys/wait.h>
 
 #include <chrono>
 #include <optional>
@@ -258,6 +260,130 @@ TEST_CASE("tls connection: through an HTTP CONNECT proxy (tinyproxy)") {
   REQUIRE_FALSE(refused.connected->ok());
   CHECK(refused.failure == DialFailure::kProxy);
   CHECK(refused.connected->error().message.find("refused CONNECT") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace kproxy
+
+namespace kproxy {
+namespace {
+
+// `openssl s_server` in a child process (bounded by -naccept and a kill at the end).
+class SServer {
+ public:
+  explicit SServer(const std::vector<std::string>& extra) {
+    const auto& dir = test::Pki().dir;
+    std::vector<std::string> args = {"openssl",  "s_server",
+                                     "-accept",  "127.0.0.1:0",
+                                     "-cert",    (dir / "server.crt").string(),
+                                     "-key",     (dir / "server.key").string(),
+                                     "-naccept", "1"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    int out[2], in[2];
+    if (pipe(out) != 0 || pipe(in) != 0) return;
+    pid_ = fork();
+    if (pid_ == 0) {
+      // s_server ends the session when its stdin hits EOF: give it one that stays open.
+      dup2(in[0], 0);
+      dup2(out[1], 1);
+      dup2(out[1], 2);
+      close(out[0]);
+      close(in[1]);
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execvp("openssl", argv.data());
+      _exit(127);
+    }
+    close(out[1]);
+    close(in[0]);
+    in_fd_ = in[1];
+    // "ACCEPT 127.0.0.1:<port>" arrives first; bounded wait.
+    std::string text;
+    char c;
+    for (int i = 0; i < 400 && text.find("ACCEPT") == std::string::npos; ++i) {
+      pollfd p{out[0], POLLIN, 0};
+      if (poll(&p, 1, 10) != 1) continue;
+      while (read(out[0], &c, 1) == 1 && c != '\n') text.push_back(c);
+      if (text.find("ACCEPT") == std::string::npos) text.clear();
+    }
+    out_fd_ = out[0];
+    size_t colon = text.rfind(':');
+    if (colon != std::string::npos) port_ = std::atoi(text.c_str() + colon + 1);
+  }
+  ~SServer() {
+    if (pid_ > 0) {
+      kill(pid_, SIGTERM);
+      waitpid(pid_, nullptr, 0);
+    }
+    if (out_fd_ >= 0) close(out_fd_);
+    if (in_fd_ >= 0) close(in_fd_);
+  }
+  int port() const { return port_; }
+
+ private:
+  pid_t pid_ = -1;
+  int port_ = 0;
+  int out_fd_ = -1;
+  int in_fd_ = -1;
+};
+
+Outcome ConnectOnly(EventLoop& loop, DialTarget t) {
+  Outcome out;
+  auto conn = TlsConnection::Dial(
+      loop, std::move(t),
+      {[&](Status s) { out.connected = s; }, nullptr, [&](Status s) { out.closed = s; }, nullptr});
+  loop.RunUntil([&] { return out.connected.has_value(); }, milliseconds(5000));
+  out.failure = conn->failure();
+  out.alpn = conn->alpn();
+  return out;
+}
+
+TEST_CASE("tls connection: interop with openssl s_server (ALPN, client certificates)") {
+  REQUIRE(test::Pki().ok);
+  auto loop = EventLoop::Create();
+  REQUIRE(loop.ok());
+  {
+    SServer s({"-alpn", "http/1.1"});
+    REQUIRE(s.port() > 0);
+    auto out = ConnectOnly(**loop, Target(s.port(), "https", "localhost"));
+    REQUIRE(out.connected.has_value());
+    CHECK_MESSAGE(out.connected->ok(), out.connected->error().message);
+    CHECK(out.alpn == "http/1.1");
+  }
+  {
+    // s_server -alpn h2 refuses a client offering only http/1.1 with no_application_protocol,
+    // as strict HTTP/2-only front ends do: the distinct h2 report.
+    SServer s({"-alpn", "h2"});
+    REQUIRE(s.port() > 0);
+    auto out = ConnectOnly(**loop, Target(s.port(), "https", "localhost"));
+    REQUIRE(out.connected.has_value());
+    REQUIRE_FALSE(out.connected->ok());
+    CHECK(out.failure == DialFailure::kAlpnH2);
+    CHECK(out.connected->error().code == ErrorCode::kUpgradeRejected);
+    CHECK(out.connected->error().message.find("HTTP/2") != std::string::npos);
+  }
+  {
+    SServer s({"-Verify", "1", "-CAfile", (test::Pki().dir / "ca.crt").string()});
+    REQUIRE(s.port() > 0);
+    auto t = Target(s.port(), "https", "localhost");
+    t.tls.client_cert_pem = test::Pki().client_cert_pem;
+    t.tls.client_key_pem = test::Pki().client_key_pem;
+    auto out = ConnectOnly(**loop, t);
+    REQUIRE(out.connected.has_value());
+    CHECK(out.connected->ok());
+  }
+  {
+    SServer s({"-tls1_2", "-Verify", "1", "-CAfile", (test::Pki().dir / "ca.crt").string()});
+    REQUIRE(s.port() > 0);
+    // TLS 1.2: the missing client certificate fails the handshake itself.
+    auto out = ConnectOnly(**loop, Target(s.port(), "https", "localhost"));
+    REQUIRE(out.connected.has_value());
+    CHECK_FALSE(out.connected->ok());
+    CHECK(out.failure == DialFailure::kTls);
+    CHECK(out.connected->error().message.find("localhost:" + std::to_string(s.port())) !=
+          std::string::npos);
+  }
 }
 
 }  // namespace

@@ -49,7 +49,8 @@ class LwsTestServer {
     info.port = 0;  // any free port
     info.iface = "127.0.0.1";
     info.protocols = protocols_.data();
-    info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    // No OS trust store: the server never dials out (and lws 4.1.6 leaks it on destroy).
+    info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
     info.ssl_cert_filepath = cert_.c_str();
     info.ssl_private_key_filepath = key_.c_str();
     info.user = this;
@@ -223,44 +224,6 @@ class TestResponseReader : public ResponseReader {
   RefusedResponse r_;
 };
 
-// Reads an HTTP request head from a raw test connection.
-std::string ReadHead(SSL* ssl) {
-  std::string head;
-  char c;
-  while (head.find("\r\n\r\n") == std::string::npos && head.size() < 65536) {
-    if (SSL_read(ssl, &c, 1) != 1) break;
-    head.push_back(c);
-  }
-  return head;
-}
-
-void SslWriteAll(SSL* ssl, const std::string& s) {
-  size_t off = 0;
-  while (off < s.size()) {
-    int n = SSL_write(ssl, s.data() + off, static_cast<int>(s.size() - off));
-    if (n <= 0) return;
-    off += static_cast<size_t>(n);
-  }
-}
-
-std::string HeaderValue(const std::string& head, const std::string& name_lower) {
-  size_t pos = 0;
-  while ((pos = head.find("\r\n", pos)) != std::string::npos) {
-    pos += 2;
-    size_t colon = head.find(':', pos);
-    size_t eol = head.find("\r\n", pos);
-    if (colon == std::string::npos || eol == std::string::npos || colon > eol) continue;
-    std::string name = head.substr(pos, colon - pos);
-    for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    if (name == name_lower) {
-      std::string v = head.substr(colon + 1, eol - colon - 1);
-      while (!v.empty() && v[0] == ' ') v.erase(0, 1);
-      return v;
-    }
-  }
-  return "";
-}
-
 int CountHeaderLines(const std::string& head, const std::string& name_lower) {
   int count = 0;
   std::string lower = head;
@@ -273,15 +236,10 @@ int CountHeaderLines(const std::string& head, const std::string& name_lower) {
   return count;
 }
 
-// RFC 6455 §4.2.2: base64(SHA-1(key + GUID)), computed independently of lws.
-std::string AcceptFor(const std::string& key) {
-  std::string in = key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-  unsigned char sha[SHA_DIGEST_LENGTH];
-  SHA1(reinterpret_cast<const unsigned char*>(in.data()), in.size(), sha);
-  unsigned char out[64];
-  int n = EVP_EncodeBlock(out, sha, SHA_DIGEST_LENGTH);
-  return std::string(reinterpret_cast<char*>(out), static_cast<size_t>(n));
-}
+using test::AcceptFor;
+using test::HeaderValue;
+using test::ReadHead;
+using test::SslWriteAll;
 
 WsClientOptions Options(int port) {
   WsClientOptions o;
@@ -315,7 +273,6 @@ struct Session {
   }
   bool WaitOpen(EventLoop& loop) {
     loop.RunUntil([&] { return opened.has_value() || failed.has_value(); }, milliseconds(8000));
-    if (failed) MESSAGE("connect failed: " << failed->error.message);
     return opened.has_value();
   }
 };
@@ -411,11 +368,19 @@ TEST_CASE("ws client: close codes other than 1000 and dropped connections are 'c
     Session s;
     s.Connect(**loop, Options(server.port()));
     REQUIRE(s.WaitOpen(**loop));
-    s.client->Close(1000);
+    s.client->Send("last-1");
+    s.client->Send(std::string("\xff\x00", 2));  // e.g. the v5 stdin close signal
+    s.client->Close(1000);                       // goes out after everything queued before it
     CHECK_FALSE(s.client->Send("late"));
     CHECK((*loop)->RunUntil([&] { return s.closed.has_value(); }, milliseconds(5000)));
     REQUIRE(s.closed.has_value());
     CHECK(s.closed->ok());
+    // The server thread may record the last message just after our close completed.
+    for (int i = 0; i < 100 && server.seen().messages.size() < 4; ++i) usleep(10000);
+    auto msgs = server.seen().messages;
+    REQUIRE(msgs.size() >= 2);
+    CHECK(msgs[msgs.size() - 2] == "last-1");
+    CHECK(msgs.back() == std::string("\xff\x00", 2));
   }
 }
 
@@ -426,11 +391,11 @@ TEST_CASE("ws client: pings keep a live peer; tls errors are dial failures") {
   REQUIRE(loop.ok());
   Session s;
   auto o = Options(server.port());
-  o.ping_interval = milliseconds(40);
-  o.pong_timeout = milliseconds(250);
+  o.ping_interval = milliseconds(50);
+  o.pong_timeout = milliseconds(700);  // generous: the machine is shared and may be slow
   s.Connect(**loop, o);
   REQUIRE(s.WaitOpen(**loop));
-  (*loop)->RunUntil([] { return false; }, milliseconds(800));  // >3x the pong deadline
+  (*loop)->RunUntil([] { return false; }, milliseconds(1600));  // >2x the pong deadline
   CHECK_FALSE(s.closed.has_value());
   CHECK(s.client->open());
 
@@ -523,9 +488,21 @@ TEST_CASE("ws client: a refused upgrade reaches the caller with status, headers 
   }
   CHECK(server.offered_alpn() == "http/1.1");
 
+  // The production reader (http_response_parser) gives the same result.
+  Session prod;
+  auto op = Options(server.port());
+  prod.Connect(**loop, op);
+  CHECK_FALSE(prod.WaitOpen(**loop));
+  REQUIRE(prod.failed.has_value());
+  REQUIRE(prod.failed->refused.has_value());
+  CHECK(prod.failed->body_captured);
+  CHECK(prod.failed->refused->status == 403);
+  CHECK(prod.failed->refused->body == body);
+
   // Without a reader the status still arrives, the body is marked as not captured.
   Session plain;
   auto o2 = Options(server.port());
+  o2.refusal_reader = nullptr;
   plain.Connect(**loop, o2);
   CHECK_FALSE(plain.WaitOpen(**loop));
   REQUIRE(plain.failed.has_value());
@@ -643,6 +620,61 @@ TEST_CASE(
   bool opened = direct.WaitOpen(**loop);
   unsetenv("http_proxy");
   CHECK(opened);
+}
+
+TEST_CASE("ws client: dial failures are typed and name the server") {
+  REQUIRE(test::Pki().ok);
+  auto loop = EventLoop::Create();
+  REQUIRE(loop.ok());
+  {
+    // A strict HTTP/2-only server refuses our lone "http/1.1" ALPN.
+    test::TestTlsServer h2only({true, test::TestTlsServer::Alpn::kRefuse, false},
+                               test::EchoHandler);
+    Session s;
+    s.Connect(**loop, Options(h2only.port()));
+    CHECK_FALSE(s.WaitOpen(**loop));
+    REQUIRE(s.failed.has_value());
+    CHECK(s.failed->dial == DialFailure::kAlpnH2);
+    CHECK(s.failed->error.code == ErrorCode::kUpgradeRejected);
+    CHECK(h2only.offered_alpn() == "http/1.1");
+  }
+  {
+    // A listener that never speaks TLS: the RestConfig deadline ends the attempt.
+    int port = 0;
+    int lfd = test::ListenLoopback(&port);
+    auto o = Options(port);
+    o.target.timeout = milliseconds(300);
+    Session s;
+    auto start = EventLoop::Clock::now();
+    s.Connect(**loop, o);
+    CHECK_FALSE(s.WaitOpen(**loop));
+    CHECK(EventLoop::Clock::now() - start < milliseconds(3000));
+    REQUIRE(s.failed.has_value());
+    CHECK(s.failed->dial == DialFailure::kTimeout);
+    CHECK(s.failed->error.code == ErrorCode::kTimeout);
+    close(lfd);
+  }
+  {
+    int port = 0;
+    close(test::ListenLoopback(&port));  // nothing listens
+    Session s;
+    s.Connect(**loop, Options(port));
+    CHECK_FALSE(s.WaitOpen(**loop));
+    REQUIRE(s.failed.has_value());
+    CHECK_FALSE(s.failed->refused.has_value());
+    CHECK(s.failed->error.code == ErrorCode::kUnavailable);
+    CHECK(s.failed->error.message.find("127.0.0.1:" + std::to_string(port)) != std::string::npos);
+  }
+  {
+    auto o = Options(443);
+    o.target.server.host = "no-such-host.invalid";
+    Session s;
+    s.Connect(**loop, o);
+    CHECK_FALSE(s.WaitOpen(**loop));
+    REQUIRE(s.failed.has_value());
+    CHECK(s.failed->error.message.find("no-such-host.invalid") != std::string::npos);
+    CHECK(s.failed->dial == DialFailure::kDns);
+  }
 }
 
 TEST_CASE("ws client: insecure-skip-tls-verify accepts an unknown CA") {
