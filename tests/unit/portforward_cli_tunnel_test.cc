@@ -2,20 +2,19 @@
 // handshake is answered by the test, frames are built with the test-only RFC 6455 codec, and
 // the server's SPDY bytes are cut at arbitrary points across messages and fragments (message
 // boundaries mean nothing inside the tunnel).
+#include <arpa/inet.h>
 #include <doctest/doctest.h>
+#include <netinet/in.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <sstream>
-#include <thread>
 #include <memory>
 #include <mutex>
+#include <sstream>
+#include <thread>
 
 #include "core/portforward/stream_pairing_client.h"
 #include "core/session/portforward_session.h"
@@ -173,8 +172,9 @@ class TunnelPeer {
       // Port 9999 has nothing listening: the kubelet reports it on the error stream.
       if (h.Get("port") == "9999") {
         if (!data)
-          session.Write(id, "error forwarding port 9999 to pod web, uid : failed to connect to "
-                            "localhost:9999: connection refused");
+          session.Write(id,
+                        "error forwarding port 9999 to pod web, uid : failed to connect to "
+                        "localhost:9999: connection refused");
         session.CloseWrite(id);
         data = false;
       }
