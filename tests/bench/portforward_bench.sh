@@ -164,19 +164,21 @@ run() {
 R_KPROXY=$(run kproxy "$KPROXY")
 R_K133=$(run kubectl133 "$KUBECTL_DIR/kubectl.1.33")
 R_K128=$(run kubectl128 "$KUBECTL_DIR/kubectl.1.28")
+# kproxy over plain SPDY too (kubectl's switch), to separate the transports' costs.
+R_KSPDY=$(run kproxy-spdy env KUBECTL_PORT_FORWARD_WEBSOCKETS=false "$KPROXY")
 
 echo
 printf "%-12s %10s %10s %10s %12s %10s %8s\n" client "down MB/s" "up MB/s" "cpu s" "cpu s/GB" "peakRSS KB" "conns"
-for r in "$R_KPROXY" "$R_K133" "$R_K128"; do
+for r in "$R_KPROXY" "$R_KSPDY" "$R_K133" "$R_K128"; do
   read -r n d u c rss held <<<"$r"
   awk -v n="$n" -v d="$d" -v u="$u" -v c="$c" -v r="$rss" -v h="$held" -v mb="$MB" -v cn="$CONNS" \
     'BEGIN{printf "%-12s %10.1f %10.1f %10.2f %12.3f %10d %5d/%d\n", n, mb/d, mb/u, c, c/(2*mb/1024), r, h, cn}'
 done
 echo
-read -r _ kd ku kc kr _ <<<"$R_KPROXY"
-for r in "$R_K133" "$R_K128"; do
-  read -r n d u c rss _ <<<"$r"
+for pair in "$R_KPROXY|$R_K133" "$R_KSPDY|$R_K128"; do
+  read -r _ kd ku kc kr _ <<<"${pair%%|*}"
+  read -r n d u c rss _ <<<"${pair##*|}"
   awk -v n="$n" -v kd="$kd" -v ku="$ku" -v kc="$kc" -v kr="$kr" -v d="$d" -v u="$u" -v c="$c" -v r="$rss" \
-    'BEGIN{printf "kproxy vs %-11s throughput down %.2fx up %.2fx (target >= 1) | cpu/byte %.2fx (target <= 0.33) | peak RSS %.2fx\n",
+    'BEGIN{printf "kproxy (same protocol) vs %-11s throughput down %.2fx up %.2fx (target >= 1) | cpu/byte %.2fx (target <= 0.33) | peak RSS %.2fx\n",
       n, d/kd, u/ku, (c>0? kc/c : 0), kr/r}'
 done
