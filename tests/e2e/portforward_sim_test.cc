@@ -533,6 +533,21 @@ TEST_SUITE("e2e-portforward") {
     CHECK(named.Interrupt() == 0);
   }
 
+  TEST_CASE("port-forward: tunnel and SPDY both refused → legacy WebSocket per connection") {
+    // A pre-1.30 server (the tunnel needs ?ports=) behind a proxy route without SPDY upgrades.
+    Env env({"no-v5"});
+    Forward pf(*env.sim, env.dir.path(), {"--context", "proxy-no-spdy", "-v", "1", kPod, ":8080"});
+    auto ports = pf.WaitPorts(1);
+    REQUIRE_MESSAGE(ports.size() == 1, pf.err());
+    CHECK(Echo(ports[0], "legacy") == "legacy");
+    std::string http = HttpGet(ports[0]);
+    CHECK(http.find("hello from the pod") != std::string::npos);
+    Bulk(env, ports[0], 8);
+    Concurrent(ports[0], 20);
+    CHECK(pf.Interrupt() == 0);
+    CHECK(pf.err().find("using the legacy WebSocket port-forward") != std::string::npos);
+  }
+
   TEST_CASE("port-forward: a pod that is not Running is refused as kubectl does") {
     Env env;
     Forward pf(*env.sim, env.dir.path(), {"pod/migrate-x7k2p", ":8080"});
