@@ -5,6 +5,8 @@ namespace kproxy::cli {
 const std::vector<CommandSpec>& CommandTable() {
   static const std::vector<CommandSpec> table = {
       VersionCommand(),
+      CompletionCommand(),
+      ManCommand(),
   };
   return table;
 }

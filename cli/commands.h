@@ -6,5 +6,7 @@
 namespace kproxy::cli {
 
 CommandSpec VersionCommand();
+CommandSpec CompletionCommand();  // completion bash|zsh|fish
+CommandSpec ManCommand();         // __man (hidden, generates kproxy.1 at build time)
 
 }  // namespace kproxy::cli

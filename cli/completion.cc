@@ -174,7 +174,8 @@ _kproxy() {
     COMPREPLY=( "${COMPREPLY[@]#"$prefix"}" )
   fi
 }
-complete -o default -o nospace -F _kproxy kproxy kubectl-kproxy 2>/dev/null || complete -F _kproxy kproxy
+# -o default: when kproxy has nothing to offer (e.g. --kubeconfig <TAB>), complete file names.
+complete -o default -F _kproxy kproxy kubectl-kproxy
 )";
   if (shell == "zsh")
     return R"(#compdef kproxy kubectl-kproxy
