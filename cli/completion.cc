@@ -228,26 +228,50 @@ std::string RoffEscape(const std::string& s) {
   return fixed;
 }
 
-void OptionsSection(std::ostringstream& m, const CLI::App* node) {
+// RoffEscape for text inside one line (no trailing newline).
+std::string Inline(const std::string& s) {
+  std::string out = RoffEscape(s);
+  if (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
+}
+
+void OptionsSection(std::ostringstream& m, const CLI::App* node, bool with_help) {
   for (const CLI::Option* o : node->get_options({})) {
-    if (o->get_positional()) continue;
+    // Every command has -h/--help; it is listed once, under GLOBAL OPTIONS.
+    if (o->get_positional() || (!with_help && o == node->get_help_ptr())) continue;
     std::string names;
     for (const auto& s : o->get_snames())
       names += (names.empty() ? "" : ", ") + std::string("-") + s;
     for (const auto& l : o->get_lnames())
       names += (names.empty() ? "" : ", ") + std::string("--") + l;
     if (names.empty()) continue;
-    m << ".TP\n.B " << RoffEscape(names) << RoffEscape(o->get_description());
+    m << ".TP\n\\fB" << Inline(names) << "\\fR";
+    if (o->get_expected_min() > 0) m << " \\fI" << Inline(o->get_type_name()) << "\\fR";
+    m << "\n" << RoffEscape(o->get_description());
   }
+}
+
+// "shell" → " \fIshell\fR" for each positional of `node`, as a synopsis shows them.
+std::string Positionals(const CLI::App* node) {
+  std::string out;
+  for (const CLI::Option* o : node->get_options({})) {
+    if (!o->get_positional()) continue;
+    out += " \\fI" + Inline(o->get_name()) + (o->get_expected_max() > 1 ? "...\\fR" : "\\fR");
+  }
+  return out;
 }
 
 void CommandSection(std::ostringstream& m, CLI::App* node) {
   for (CLI::App* sub : node->get_subcommands([](CLI::App* a) { return Visible(a); })) {
     std::string path = NodePath(sub);
-    m << ".SS \"kproxy " << path << "\"\n" << RoffEscape(sub->get_description());
-    if (!sub->get_options({}).empty()) {
+    m << ".SS \"kproxy " << path << Positionals(sub) << "\"\n"
+      << RoffEscape(sub->get_description());
+    bool has_options = false;
+    for (const CLI::Option* o : sub->get_options({}))
+      has_options |= !o->get_positional() && o != sub->get_help_ptr();
+    if (has_options) {
       m << ".RS\n";
-      OptionsSection(m, sub);
+      OptionsSection(m, sub, false);
       m << ".RE\n";
     }
     if (!sub->get_footer().empty()) m << ".PP\n.nf\n" << RoffEscape(sub->get_footer()) << ".fi\n";
@@ -271,7 +295,7 @@ std::string ManPage(CLI::App& app) {
     << ".SH COMMANDS\n";
   CommandSection(m, &app);
   m << ".SH GLOBAL OPTIONS\n";
-  OptionsSection(m, &app);
+  OptionsSection(m, &app, true);
   m << ".SH EXIT STATUS\n";
   for (const auto& d : kExitStatusDocs)
     m << ".TP\n.B " << d.status << "\n" << RoffEscape(d.meaning);
@@ -280,6 +304,14 @@ std::string ManPage(CLI::App& app) {
        "for exec and attach.\n.TP\n.B KUBECTL_PORT_FORWARD_WEBSOCKETS\n\\fBfalse\\fR forces "
        "SPDY for port\\-forward.\n.TP\n.B KPROXY_SERVICE_ACCOUNT_FILE\nA service\\-account "
        "token used instead of the interactive login (CI).\n"
+    << ".SH FILES\n.TP\n.B /usr/bin/kubectl\\-kproxy\nA link to kproxy: kubectl runs it for "
+       "\\fBkubectl kproxy\\fR \\fIcommand\\fR, so kproxy works as a kubectl plugin.\n"
+       ".TP\n.B /usr/share/bash\\-completion/completions/kproxy\n.TQ\n"
+       ".B /usr/share/zsh/vendor\\-completions/_kproxy\n.TQ\n"
+       ".B /usr/share/fish/vendor_completions.d/kproxy.fish\nThe output of \\fBkproxy "
+       "completion\\fR for each shell; they ask \\fBkproxy __complete\\fR for candidates.\n"
+       ".TP\n.B ~/.cache/kproxy/\nThe access\\-proxy token cache (0600 files, honours "
+       "\\fBXDG_CACHE_HOME\\fR).\n"
     << ".SH SEE ALSO\n.BR kubectl (1)\n";
   return m.str();
 }

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <fstream>
+#include <sstream>
 
 #include "cli/command.h"
 #include "core/base/exit_code.h"
@@ -94,6 +95,79 @@ TEST_CASE("README lists every exit status") {
   for (const auto& d : kExitStatusDocs)
     CHECK_MESSAGE(readme.find("| " + std::to_string(d.status) + " |") != std::string::npos,
                   d.status);
+}
+
+struct CliRun {
+  int status;
+  std::string out, err;
+};
+
+CliRun RunArgs(std::vector<const char*> args) {
+  args.insert(args.begin(), "kproxy");
+  std::istringstream in;
+  std::ostringstream out, err;
+  CommandIO io{in, out, err};
+  int status = RunCli(static_cast<int>(args.size()), args.data(), io);
+  return {status, out.str(), err.str()};
+}
+
+TEST_CASE("`completion SHELL` prints the script; other shells are usage errors") {
+  for (const char* sh : {"bash", "zsh", "fish"}) {
+    auto r = RunArgs({"completion", sh});
+    CHECK(r.status == 0);
+    CHECK(r.out == CompletionScript(sh));
+  }
+  auto bad = RunArgs({"completion", "tcsh"});
+  CHECK(bad.status == exit_status::kUsage);
+  CHECK(bad.out.empty());
+  CHECK(bad.err.find("tcsh") != std::string::npos);
+  CHECK(RunArgs({"completion"}).status == exit_status::kUsage);
+}
+
+TEST_CASE("__man prints the same page as ManPage") {
+  GlobalOptions g;
+  RunFn chosen;
+  auto app = BuildApp(g, chosen);
+  auto r = RunArgs({"__man"});
+  CHECK(r.status == 0);
+  CHECK(r.out == ManPage(*app));
+}
+
+TEST_CASE("every visible command has kubectl-style examples in --help") {
+  for (const auto& spec : CommandTable()) {
+    if (spec.hidden) continue;
+    CAPTURE(spec.path);
+    // kubectl's style: indented "  # what it does" followed by the indented command line.
+    CHECK(spec.example.rfind("  # ", 0) == 0);
+    CHECK(spec.example.find("\n  kproxy " + spec.path) != std::string::npos);
+    std::vector<const char*> args;
+    std::istringstream words(spec.path);
+    std::vector<std::string> owned;
+    for (std::string w; words >> w;) owned.push_back(w);
+    for (const auto& w : owned) args.push_back(w.c_str());
+    args.push_back("--help");
+    auto r = RunArgs(args);
+    CHECK(r.status == 0);
+    CHECK(r.out.find("Examples:\n" + spec.example) != std::string::npos);
+  }
+}
+
+TEST_CASE("man page lists options with their value type and no per-command --help") {
+  GlobalOptions g;
+  RunFn chosen;
+  auto app = BuildApp(g, chosen);
+  std::string man = ManPage(*app);
+  CHECK(man.find("\\fB\\-o, \\-\\-output\\fR \\fI") != std::string::npos);
+  CHECK(man.find(".SS \"kproxy completion \\fIshell\\fR\"") != std::string::npos);
+  // Only the top-level help option (GLOBAL OPTIONS) is listed.
+  size_t first = man.find("\\-\\-help");
+  REQUIRE(first != std::string::npos);
+  CHECK(man.find("\\-\\-help", first + 1) == std::string::npos);
+  CHECK(man.find(".SS \"kproxy __") == std::string::npos);
+  // No line may start with a quote or dot that roff would take as a request by accident.
+  std::istringstream lines(man);
+  for (std::string line; std::getline(lines, line);)
+    if (!line.empty() && line[0] == '\'') CHECK_MESSAGE(false, line);
 }
 
 TEST_CASE("completion scripts exist for the three shells only") {
