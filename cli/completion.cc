@@ -63,6 +63,19 @@ std::vector<std::string> Filter(std::vector<std::string> items, const std::strin
   return out;
 }
 
+// The values a CLI11 IsMember check allows, read back from the option's type name
+// ("TEXT:{json,yaml}"), so completion offers exactly what the parser accepts.
+std::vector<std::string> MemberValues(const CLI::Option* o) {
+  std::string type = o->get_type_name();
+  auto open = type.find(":{");
+  if (open == std::string::npos || type.back() != '}') return {};
+  std::vector<std::string> out;
+  std::istringstream items(type.substr(open + 2, type.size() - open - 3));
+  for (std::string item; std::getline(items, item, ',');)
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
 }  // namespace
 
 std::vector<std::string> Complete(CLI::App& app, const std::vector<std::string>& words,
@@ -103,27 +116,41 @@ std::vector<std::string> Complete(CLI::App& app, const std::vector<std::string>&
   }
   if (after_dashdash) return {};  // the remote command's own words
 
+  auto values = [&](const CLI::Option* o, const std::string& prefix) -> std::vector<std::string> {
+    std::string key = OptionKey(o);
+    if (auto allowed = MemberValues(o); !allowed.empty()) return Filter(allowed, prefix);
+    if (key == "output") return Filter({"json", "yaml", "wide", "name"}, prefix);
+    if (key == "protocol") return Filter({"auto", "websocket", "spdy"}, prefix);
+    if (key == "context") return Filter(source.Contexts(), prefix);
+    if (key == "cluster") return Filter(source.Clusters(), prefix);
+    if (key == "user") return Filter(source.Users(), prefix);
+    if (key == "namespace") return Filter(source.Namespaces(context), prefix);
+    if (key == "container" && !positionals.empty()) {
+      std::string pod = positionals.front();
+      if (pod.rfind("pod/", 0) == 0) pod = pod.substr(4);
+      return Filter(source.Containers(context, ns, pod), prefix);
+    }
+    return {};
+  };
+
   // A value for the option just before the cursor.
   if (n > 0) {
     const std::string& prev = words[n - 1];
     const CLI::Option* o = prev.size() > 1 && prev[0] == '-' && prev.find('=') == std::string::npos
                                ? FindOption(node, prev)
                                : nullptr;
-    if (TakesValue(o)) {
-      std::string key = OptionKey(o);
-      if (key == "output") return Filter({"json", "yaml", "wide", "name"}, cur);
-      if (key == "protocol") return Filter({"auto", "websocket", "spdy"}, cur);
-      if (key == "context") return Filter(source.Contexts(), cur);
-      if (key == "cluster") return Filter(source.Clusters(), cur);
-      if (key == "user") return Filter(source.Users(), cur);
-      if (key == "namespace") return Filter(source.Namespaces(context), cur);
-      if (key == "container" && !positionals.empty()) {
-        std::string pod = positionals.front();
-        if (pod.rfind("pod/", 0) == 0) pod = pod.substr(4);
-        return Filter(source.Containers(context, ns, pod), cur);
-      }
-      return {};
-    }
+    if (TakesValue(o)) return values(o, cur);
+  }
+
+  // "--output=js": the value after '=', offered with the flag in front as the shells expect
+  // (the scripts strip the part before '=' where the shell splits words there).
+  if (cur.rfind("--", 0) == 0 && cur.find('=') != std::string::npos) {
+    const CLI::Option* o = FindOption(node, cur);
+    if (!TakesValue(o)) return {};
+    std::string flag = cur.substr(0, cur.find('=') + 1);
+    std::vector<std::string> out;
+    for (auto& v : values(o, cur.substr(flag.size()))) out.push_back(flag + v);
+    return out;
   }
 
   if (cur.size() > 0 && cur[0] == '-') {
@@ -168,11 +195,14 @@ _kproxy() {
   IFS=$' \t\n' read -r -a words <<< "$line"
   [[ "$line" =~ [[:space:]]$ ]] && words+=("")
   COMPREPLY=( $("${words[0]}" __complete "${words[@]:1}" 2>/dev/null) )
-  local w="${words[${#words[@]}-1]}"
-  if [[ "$w" == *:* && "$COMP_WORDBREAKS" == *:* ]]; then
-    local prefix="${w%"${w##*:}"}"
-    COMPREPLY=( "${COMPREPLY[@]#"$prefix"}" )
-  fi
+  # Readline replaces only the text after the last COMP_WORDBREAKS character (':' in
+  # "8080:80", '=' in "--output=json"), so candidates lose what comes before it.
+  local w="${words[${#words[@]}-1]}" prefix="" i
+  for (( i=${#w}-1; i>=0; i-- )); do
+    if [[ "$COMP_WORDBREAKS" == *"${w:i:1}"* ]]; then prefix="${w:0:i+1}"; break; fi
+  done
+  [[ -n "$prefix" ]] && COMPREPLY=( "${COMPREPLY[@]#"$prefix"}" )
+  return 0
 }
 # -o default: when kproxy has nothing to offer (e.g. --kubeconfig <TAB>), complete file names.
 complete -o default -F _kproxy kproxy kubectl-kproxy

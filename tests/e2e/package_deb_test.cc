@@ -110,6 +110,14 @@ TEST_SUITE("e2e-package") {
           "./usr/share/zsh/vendor-completions/_kproxy",
           "./usr/share/fish/vendor_completions.d/kproxy.fish", "./usr/share/man/man1/kproxy.1.gz"})
       CHECK_MESSAGE(Contains(files.out, path), path);
+    // Every path README.md's install table promises is in the package.
+    std::string readme = ReadFileOrDie(SourceDir() / "README.md");
+    std::regex row("\\| `(/usr/[^`]+)`");
+    int rows = 0;
+    for (auto it = std::sregex_iterator(readme.begin(), readme.end(), row);
+         it != std::sregex_iterator(); ++it, ++rows)
+      CHECK_MESSAGE(Contains(files.out, " ." + (*it)[1].str()), (*it)[1].str());
+    CHECK(rows >= 7);
     // Installed where kubectl and the shells look, nothing under /usr/local or the build tree.
     CHECK(!Contains(files.out, "/usr/local"));
     CHECK(!Contains(files.out, BinaryDir().string()));

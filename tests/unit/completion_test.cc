@@ -5,11 +5,26 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <fstream>
+#include <random>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "cli/command.h"
 #include "core/base/exit_code.h"
 #include "tests/support/test_env.h"
+
+// Candidate lists print as {a, b} in failure messages.
+namespace doctest {
+template <>
+struct StringMaker<std::vector<std::string>> {
+  static String convert(const std::vector<std::string>& v) {
+    std::string out = "{";
+    for (const auto& s : v) out += (out.size() > 1 ? ", \"" : "\"") + s + "\"";
+    return (out + "}").c_str();
+  }
+};
+}  // namespace doctest
 
 namespace kproxy::cli {
 namespace {
@@ -60,9 +75,18 @@ TEST_CASE("commands, flags and flag values come from the command table") {
   auto flags = Run({"version", "--"}, src);
   CHECK(Has(flags, "--output"));
   CHECK(Has(flags, "--kubeconfig"));  // globals fall through
-  CHECK(Run({"version", "-o", ""}, src) ==
-        std::vector<std::string>{"json", "yaml", "wide", "name"});
+  // `version -o` accepts json|yaml only: the candidates are what the parser accepts.
+  CHECK(Run({"version", "-o", ""}, src) == std::vector<std::string>{"json", "yaml"});
   CHECK(Run({"version", "-o", "j"}, src) == std::vector<std::string>{"json"});
+  CHECK(Run(
+            {
+                "version",
+                "--output=",
+            },
+            src) == std::vector<std::string>{"--output=json", "--output=yaml"});
+  CHECK(Run({"version", "--output=y"}, src) == std::vector<std::string>{"--output=yaml"});
+  CHECK(Run({"--context=st"}, src) == std::vector<std::string>{"--context=staging"});
+  CHECK(Run({"version", "--nope="}, src).empty());
 }
 
 TEST_CASE("contexts and namespaces from the source") {
@@ -72,6 +96,31 @@ TEST_CASE("contexts and namespaces from the source") {
   auto ns = Run({"--context", "prod", "version", "-n", ""}, src);
   CHECK(ns == std::vector<std::string>{"default", "kube-system"});
   CHECK(src.calls.back() == "ns:prod");
+}
+
+TEST_CASE("odd and random command lines: candidates always match the word being typed") {
+  FakeSource src;
+  // Words a half-typed line can hold, including broken flags and values.
+  const std::vector<std::string> pool = {"",           "-",           "--",
+                                         "---",        "=",           "-o",
+                                         "-o=",        "--output=",   "--o",
+                                         "-n",         "-n=",         "x",
+                                         "version",    "completion",  "bash",
+                                         "--context",  "--context=",  "-vvv",
+                                         "-v",         "9",           "--kubeconfig",
+                                         "__complete", "exec",        "pod/",
+                                         "-c",         "--container", std::string(300, 'a'),
+                                         "--as-group", "\xff\xfe",    "-h",
+                                         "--help"};
+  std::mt19937 rng(20261129);
+  for (int i = 0; i < 3000; ++i) {
+    std::vector<std::string> words(1 + rng() % 7);
+    for (auto& w : words) w = pool[rng() % pool.size()];
+    CAPTURE(words);
+    std::vector<std::string> got;
+    CHECK_NOTHROW(got = Run(words, src));
+    for (const auto& c : got) CHECK(c.rfind(words.back(), 0) == 0);
+  }
 }
 
 TEST_CASE("after -- nothing is completed") {
