@@ -170,10 +170,16 @@ std::vector<std::string> Complete(CLI::App& app, const std::vector<std::string>&
     for (CLI::App* sub : node->get_subcommands([](CLI::App* a) { return Visible(a); }))
       out.push_back(sub->get_name());
   std::string path = NodePath(node);
+  const bool pod_command = path == "exec" || path == "attach" || path == "port-forward" ||
+                           path == "logs" || path == "get pods";
   if (positionals.empty()) {
-    if (path == "exec" || path == "attach" || path == "port-forward" || path == "get pods" ||
-        path == "logs")
-      for (auto& p : source.Pods(context, ns)) out.push_back(p);
+    if (pod_command) {
+      // kubectl's TYPE/NAME form: "pod/we" completes to "pod/web-1".
+      std::string prefix;
+      for (const char* type : {"pod/", "pods/", "po/"})
+        if (cur.rfind(type, 0) == 0) prefix = type;
+      for (auto& p : source.Pods(context, ns)) out.push_back(prefix + p);
+    }
     if (path == "config use-context" || path == "config get-contexts" || path == "login" ||
         path == "logout")
       for (auto& c : source.Contexts()) out.push_back(c);
@@ -181,6 +187,10 @@ std::vector<std::string> Complete(CLI::App& app, const std::vector<std::string>&
       for (const char* s : {"bash", "zsh", "fish"}) out.push_back(s);
     if (path == "get")
       for (const char* s : {"pods"}) out.push_back(s);
+  } else if (path == "get" && positionals.size() == 1 &&
+             (positionals[0] == "pods" || positionals[0] == "pod" || positionals[0] == "po")) {
+    // `get pods NAME`: get takes the type as its first positional.
+    for (auto& p : source.Pods(context, ns)) out.push_back(p);
   }
   return Filter(out, cur);
 }

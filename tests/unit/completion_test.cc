@@ -123,6 +123,48 @@ TEST_CASE("odd and random command lines: candidates always match the word being 
   }
 }
 
+// A tree shaped like kubectl's pod commands, independent of which commands the table has yet.
+struct PodTree {
+  CLI::App app{"test", "kproxy"};
+  std::string ns, ctx, container;
+  std::vector<std::string> args;
+  PodTree() {
+    app.add_option("-n,--namespace", ns);
+    app.add_option("--context", ctx);
+    app.fallthrough();
+    for (const char* name : {"exec", "logs"}) {
+      CLI::App* sub = app.add_subcommand(name, "x");
+      sub->fallthrough();
+      sub->add_option("-c,--container", container);
+      sub->add_flag("-i,--stdin");
+      sub->add_option("args", args);
+    }
+    CLI::App* get = app.add_subcommand("get", "x");
+    get->fallthrough();
+    get->add_option("args", args);
+  }
+};
+
+TEST_CASE("pods, TYPE/NAME forms and containers for pod commands") {
+  FakeSource src;
+  PodTree t;
+  using V = std::vector<std::string>;
+  CHECK(Complete(t.app, {"exec", "we"}, src) == V{"web-1", "web-2"});
+  CHECK(src.calls.back() == "pods:/");
+  CHECK(Complete(t.app, {"--context", "prod", "-n", "team", "exec", "-i", ""}, src) ==
+        V{"web-1", "web-2", "db-0"});
+  CHECK(src.calls.back() == "pods:prod/team");
+  CHECK(Complete(t.app, {"logs", "pod/d"}, src) == V{"pod/db-0"});
+  // Only the first positional is a pod; the rest is the remote command.
+  CHECK(Complete(t.app, {"exec", "web-1", ""}, src).empty());
+  CHECK(Complete(t.app, {"exec", "-n", "team", "pod/web-1", "-c", ""}, src) ==
+        V{"main", "sidecar"});
+  CHECK(src.calls.back() == "containers:team/web-1");
+  CHECK(Complete(t.app, {"get", ""}, src) == V{"pods"});
+  CHECK(Complete(t.app, {"get", "po", "w"}, src) == V{"web-1", "web-2"});
+  CHECK(Complete(t.app, {"get", "pods", "web-1", ""}, src).empty());
+}
+
 TEST_CASE("after -- nothing is completed") {
   FakeSource src;
   CHECK(Run({"version", "--", ""}, src).empty());
