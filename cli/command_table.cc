@@ -3,11 +3,14 @@
 namespace kproxy::cli {
 
 const std::vector<CommandSpec>& CommandTable() {
+  // One entry per line (kept unformatted so parallel additions merge cleanly).
+  // clang-format off
   static const std::vector<CommandSpec> table = {
       VersionCommand(),
       CompletionCommand(),
       ManCommand(),
   };
+  // clang-format on
   return table;
 }
 

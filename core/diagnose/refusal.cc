@@ -86,7 +86,7 @@ bool LooksLikeSignInRedirect(const RefusedResponse& r) {
   return std::regex_search(loc, kSignIn);
 }
 
-void ExplainRbac(Diagnosis& d, const std::string& message, const RequestContext& ctx) {
+void ExplainRbac(Diagnosis& d, const std::string& message, const RefusalContext& ctx) {
   static const std::regex kRbac(
       R"re(User "([^"]*)" cannot (\S+) resource "([^"]+)"(?: in API group "([^"]*)")?(?: in the namespace "([^"]*)")?)re");
   std::smatch m;
@@ -159,7 +159,7 @@ const char* RefusalKindName(RefusalKind kind) {
   return "other";
 }
 
-Diagnosis ClassifyRefusal(const RefusedResponse& r, const RequestContext& ctx) {
+Diagnosis ClassifyRefusal(const RefusedResponse& r, const RefusalContext& ctx) {
   Diagnosis d;
   d.request_id = HeaderValue(r, "x-request-id");
   const std::string who = ctx.identity.empty() ? "your identity" : "\"" + ctx.identity + "\"";

@@ -22,7 +22,7 @@ struct RefusedResponse {
 };
 
 // Who and what the request was for, to name them in the explanation.
-struct RequestContext {
+struct RefusalContext {
   std::string identity;  // the user kproxy authenticated as ("" if unknown)
   std::string route;     // server URL
   std::string resource;  // e.g. "pods/exec"
@@ -54,7 +54,7 @@ struct Diagnosis {
   std::string user, verb, resource, namespace_;
 };
 
-Diagnosis ClassifyRefusal(const RefusedResponse& response, const RequestContext& context);
+Diagnosis ClassifyRefusal(const RefusedResponse& response, const RefusalContext& context);
 
 const char* RefusalKindName(RefusalKind kind);
 

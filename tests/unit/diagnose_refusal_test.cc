@@ -15,8 +15,8 @@ RefusedResponse Resp(int status, std::string body, Transport t = Transport::kWeb
   return r;
 }
 
-RequestContext Ctx() {
-  RequestContext c;
+RefusalContext Ctx() {
+  RefusalContext c;
   c.identity = "alice@example.com";
   c.route = "https://k8s.example.com";
   c.login_command = "kproxy login --server https://k8s.example.com";
