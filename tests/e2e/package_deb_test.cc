@@ -191,12 +191,16 @@ TEST_SUITE("e2e-package") {
     CHECK(Contains(plugin.out, (bin / "kubectl-kproxy").string()));
 
     // The installed completion scripts are the ones the installed binary prints.
-    for (auto [shell, file] : {std::pair{"bash", "usr/share/bash-completion/completions/kproxy"},
-                               {"zsh", "usr/share/zsh/vendor-completions/_kproxy"},
-                               {"fish", "usr/share/fish/vendor_completions.d/kproxy.fish"}}) {
+    const std::pair<std::string, std::string> installed[] = {
+        {"bash", "usr/share/bash-completion/completions/kproxy"},
+        {"zsh", "usr/share/zsh/vendor-completions/_kproxy"},
+        {"fish", "usr/share/fish/vendor_completions.d/kproxy.fish"}};
+    // (Not a structured binding: clang cannot capture those in doctest's message lambda.)
+    for (const auto& entry : installed) {
+      const std::string& shell = entry.first;
       ScriptResult printed =
           RunScript(r, "'" + (bin / "kproxy").string() + "' completion " + shell + "\n", 30);
-      CHECK_MESSAGE(printed.out == ReadFileOrDie(r / "root" / file), shell);
+      CHECK_MESSAGE(printed.out == ReadFileOrDie(r / "root" / entry.second), shell);
     }
   }
 
