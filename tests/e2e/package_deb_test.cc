@@ -204,6 +204,59 @@ TEST_SUITE("e2e-package") {
     }
   }
 
+  TEST_CASE("each shell finds the installed completion where the package put it") {
+    Packages& p = Built();
+    REQUIRE(!p.deb.empty());
+    TempDir root;
+    fs::path r = root.path();
+    REQUIRE(RunScript(r, "mkdir home && dpkg -x '" + p.deb.string() + "' root\n", 60).status == 0);
+    // A clean user: no rc files; the shells look in XDG_DATA_DIRS (bash-completion, fish) and
+    // $fpath (zsh; Debian's zsh has /usr/share/zsh/vendor-completions on it).
+    std::string env =
+        "export HOME=\"$PWD/home\" PATH=\"$PWD/root/usr/bin:/usr/bin:/bin\" "
+        "XDG_DATA_DIRS=\"$PWD/root/usr/share\"\n";
+
+    // bash-completion loads completions on demand by command name.
+    ScriptResult bash = RunScript(
+        r,
+        env +
+            "cat > t.bash <<'EOF'\n"
+            "source /usr/share/bash-completion/bash_completion\n"
+            "for cmd in kproxy kubectl-kproxy; do\n"
+            "  __load_completion \"$cmd\" || echo \"not loaded: $cmd\"\n"
+            "  COMP_LINE=\"$cmd ver\"; COMP_POINT=${#COMP_LINE}; COMP_WORDS=(\"$cmd\" ver)\n"
+            "  COMP_CWORD=1; COMPREPLY=()\n"
+            "  \"$(complete -p \"$cmd\" | sed 's/.*-F \\([^ ]*\\) .*/\\1/')\" \"$cmd\" ver "
+            "\"$cmd\"\n"
+            "  echo \"$cmd: ${COMPREPLY[*]}\"\n"
+            "done\n"
+            "EOF\n"
+            "bash --norc --noprofile t.bash\n",
+        60);
+    INFO(bash.err);
+    CHECK(bash.out == "kproxy: version\nkubectl-kproxy: version\n");
+
+    // zsh's compinit finds _kproxy by its #compdef line; compadd is replaced to print.
+    ScriptResult zsh =
+        RunScript(r,
+                  env +
+                      "zsh -f -c 'fpath=(\"$PWD/root/usr/share/zsh/vendor-completions\" $fpath)\n"
+                      "autoload -U compinit; compinit -u -d \"$HOME/zcompdump\"\n"
+                      "print -r -- \"$_comps[kproxy] $_comps[kubectl-kproxy]\"\n"
+                      "compadd() { while (( $# )) && [[ $1 != -- ]]; do shift; done; shift; "
+                      "print -rl -- \"$@\" }\n"
+                      "words=(kproxy ver); CURRENT=2; $_comps[kproxy]'\n",
+                  60);
+    INFO(zsh.err);
+    CHECK(zsh.out == "_kproxy _kproxy\nversion\n");
+
+    // fish autoloads vendor_completions.d/<command>.fish.
+    ScriptResult fish = RunScript(
+        r, env + "fish -c 'complete -C \"kproxy ver\"; complete -C \"kubectl-kproxy ver\"'\n", 60);
+    INFO(fish.err);
+    CHECK(fish.out == "version\nversion\n");
+  }
+
   TEST_CASE("the .rpm's files and requirements as rpm reports them") {
     Packages& p = Built();
     REQUIRE(!p.rpm.empty());
