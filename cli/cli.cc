@@ -72,7 +72,11 @@ std::unique_ptr<CLI::App> BuildApp(GlobalOptions& globals, RunFn& chosen) {
     if (!spec.example.empty()) parent->footer("Examples:\n" + spec.example);
     if (spec.hidden) parent->group("");
     RunFn run = spec.setup(*parent);
-    parent->callback([&chosen, run] { chosen = run; });
+    bool takes_command = spec.takes_command;
+    parent->callback([&chosen, &globals, run, takes_command] {
+      chosen = run;
+      globals.takes_command = takes_command;
+    });
   }
   // Group nodes (like "config") need one of their subcommands.
   for (auto& [path, node] : nodes) {
@@ -88,6 +92,18 @@ int RunCli(int argc, const char* const* argv, CommandIO io) {
   RunFn chosen;
   std::unique_ptr<CLI::App> app_owner = BuildApp(globals, chosen);
   CLI::App& app = *app_owner;
+  // Everything after the first "--" is a remote command, never flags (kubectl's
+  // ArgsLenAtDash): split it off before CLI11 sees it.
+  std::vector<const char*> args(argv, argv + argc);
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view(argv[i]) != "--") continue;
+    globals.dash_dash = true;
+    globals.after_dash.assign(argv + i + 1, argv + argc);
+    args.resize(i);
+    break;
+  }
+  argc = static_cast<int>(args.size());
+  argv = args.data();
 
   try {
     app.parse(argc, argv);
@@ -103,6 +119,10 @@ int RunCli(int argc, const char* const* argv, CommandIO io) {
     }
     io.err << "error: " << e.what() << "\n";
     io.err << "See 'kproxy --help' for usage.\n";
+    return exit_status::kUsage;
+  }
+  if (globals.dash_dash && !globals.after_dash.empty() && !globals.takes_command) {
+    io.err << "error: unexpected arguments after \"--\"\n";
     return exit_status::kUsage;
   }
   if (!chosen) {

@@ -27,6 +27,10 @@ struct CommandIO {
 struct GlobalOptions {
   ConfigOverrides overrides;
   int verbosity = 0;
+  // Words after the first "--" (exec's remote command), kept out of flag parsing.
+  bool dash_dash = false;
+  std::vector<std::string> after_dash;
+  bool takes_command = false;  // set by the chosen command's spec
 };
 
 // A parsed command ready to run; returns the process exit status.
@@ -39,6 +43,7 @@ struct CommandSpec {
   // Adds options/positionals to `app` and returns the function to run once parsed.
   std::function<RunFn(CLI::App& app)> setup;
   bool hidden = false;  // internal commands (__complete): not in help or completions
+  bool takes_command = false;  // accepts "-- COMMAND..." (GlobalOptions::after_dash)
 };
 
 const std::vector<CommandSpec>& CommandTable();

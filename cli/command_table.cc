@@ -7,6 +7,18 @@ const std::vector<CommandSpec>& CommandTable() {
   // clang-format off
   static const std::vector<CommandSpec> table = {
       VersionCommand(),
+      GetCommand(),
+      ExecCommand(),
+      AttachCommand(),
+      ConfigViewCommand(),
+      ConfigGetContextsCommand(),
+      ConfigCurrentContextCommand(),
+      ConfigUseContextCommand(),
+      LoginCommand(),
+      LogoutCommand(),
+      AuthStatusCommand(),
+      CredentialCommand(),
+      KubeconfigSetCredentialsCommand(),
       CompletionCommand(),
       ManCommand(),
   };

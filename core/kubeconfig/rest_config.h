@@ -26,6 +26,12 @@ struct ExecPluginConfig {
   std::string interactive_mode;  // Never | IfAvailable | Always ("" = version default)
 };
 
+// Legacy users[].user.auth-provider (gcp, oidc, azure...): kept so callers can say what it is.
+struct AuthProviderConfig {
+  std::string name;
+  std::map<std::string, std::string> config;  // values may be secrets (tokens)
+};
+
 struct RestConfig {
   std::string server;  // https://host:port[/path]
   std::string context_name;
@@ -34,8 +40,8 @@ struct RestConfig {
   std::string namespace_ = "default";
 
   // TLS
-  std::string ca_data;           // PEM; empty = system roots
-  std::string ca_file;           // where ca_data came from, for messages ("" if inline)
+  std::string ca_data;  // PEM; empty = system roots
+  std::string ca_file;  // where ca_data came from, for messages ("" if inline)
   bool insecure_skip_tls_verify = false;
   std::string tls_server_name;
   std::string client_cert_data;  // PEM
@@ -45,11 +51,12 @@ struct RestConfig {
   std::string cluster_exec_config_json;  // extensions[client.authentication.k8s.io/exec] as JSON
 
   // Auth (at most one method)
-  std::string bearer_token;      // secret
-  std::string token_file;        // re-read at least every minute
+  std::string bearer_token;  // secret
+  std::string token_file;    // re-read at least every minute
   std::string username;
-  std::string password;          // secret
+  std::string password;  // secret
   std::optional<ExecPluginConfig> exec;
+  std::optional<AuthProviderConfig> auth_provider;
 
   // Impersonation
   std::string impersonate_user;

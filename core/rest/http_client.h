@@ -2,8 +2,11 @@
 // Applies every TLS/auth/proxy setting of a RestConfig; never follows redirects.
 #pragma once
 
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -35,7 +38,17 @@ class HttpClient {
   virtual Result<HttpResponse> Do(const HttpRequest& request) = 0;
 };
 
-// The libcurl implementation.
-std::unique_ptr<HttpClient> MakeCurlHttpClient(const RestConfig& config);
+// Injected side effects of the libcurl client (tests fake them).
+struct HttpClientOptions {
+  // Clock for the tokenFile re-read interval; null = std::chrono::steady_clock::now.
+  std::function<std::chrono::steady_clock::time_point()> now;
+};
+
+// The libcurl implementation. Consumes the whole RestConfig (TLS, auth, impersonation,
+// proxy-url else HTTPS_PROXY/NO_PROXY, timeout); one connection cache per client; Do() is
+// thread-safe (serialised). Transport failures come back as one-line errors: kUnavailable
+// (DNS/TCP/TLS/proxy), kTimeout, kConfig (unreadable tokenFile); secrets never appear in them.
+std::unique_ptr<HttpClient> MakeCurlHttpClient(const RestConfig& config,
+                                               HttpClientOptions options = {});
 
 }  // namespace kproxy

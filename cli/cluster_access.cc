@@ -1,0 +1,111 @@
+#include "cli/cluster_access.h"
+
+#include "auth/route_http_client.h"
+#include "core/base/log.h"
+#include "core/kubeconfig/loader.h"
+#include "core/rest/api_client.h"
+#include "core/rest/request_headers.h"
+
+namespace kproxy::cli {
+
+// Adds the provider's Authorization to each request and heals a 401 once.
+class ClusterAccess::AuthedClient : public HttpClient {
+ public:
+  AuthedClient(HttpClient& base, auth::CredentialProvider& provider, std::string* last)
+      : base_(base), provider_(provider), last_(last) {}
+  Result<HttpResponse> Do(const HttpRequest& request) override {
+    return auth::WithSessionRetry(provider_, [&](const std::string& authorization) {
+      HttpRequest r = request;
+      if (!authorization.empty()) r.headers.emplace_back("Authorization", authorization);
+      *last_ = authorization;
+      return base_.Do(r);
+    });
+  }
+
+ private:
+  HttpClient& base_;
+  auth::CredentialProvider& provider_;
+  std::string* last_;
+};
+
+ClusterAccess::~ClusterAccess() = default;
+
+Result<std::unique_ptr<ClusterAccess>> ClusterAccess::Open(const GlobalOptions& globals,
+                                                           CommandIO& io, bool stdin_in_use) {
+  auto config = LoadRestConfig(globals.overrides, KubeconfigEnvironment::Process());
+  if (!config.ok()) return config.error();
+  std::unique_ptr<ClusterAccess> a(new ClusterAccess());
+  a->config_ = std::move(*config);
+  a->env_ = auth::AuthEnvironment::Process();
+  auto cache = auth::ProcessTokenCache(a->env_);
+  if (cache.ok()) a->cache_.emplace(std::move(*cache));
+  a->route_http_ = auth::MakeRouteHttpClient(a->config_);
+
+  auth::CredentialDeps deps;
+  deps.env = &a->env_;
+  deps.cache = a->cache_ ? &*a->cache_ : nullptr;
+  deps.route_http = a->route_http_.get();
+  deps.open_browser = auth::MakeProcessBrowserOpener("", a->env_.getenv);
+  deps.stdin_stream = &io.in;
+  deps.stdin_in_use = stdin_in_use;
+  a->provider_ = std::make_unique<auth::CredentialProvider>(a->config_, deps);
+
+  // The provider owns every credential; the curl client keeps TLS, proxy and impersonation.
+  RestConfig base = a->config_;
+  base.bearer_token.clear();
+  base.token_file.clear();
+  base.username.clear();
+  base.password.clear();
+  base.exec.reset();
+  if (auto cert = a->provider_->PluginClientCertificate()) {
+    base.client_cert_data = cert->first;
+    base.client_key_data = cert->second;
+  }
+  a->base_ = MakeCurlHttpClient(base);
+  a->authed_ = std::make_unique<AuthedClient>(*a->base_, *a->provider_, &a->last_authorization_);
+  return a;
+}
+
+Result<nlohmann::json> ClusterAccess::GetJson(const std::string& path) {
+  ApiClient api(*authed_);
+  return api.GetJson(path, RequestContext{"get", "", ""});
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> ClusterAccess::UpgradeHeaders() {
+  std::vector<std::pair<std::string, std::string>> headers;
+  auto authorization = provider_->AuthorizationHeader();
+  if (!authorization.ok()) return authorization.error();
+  last_authorization_ = *authorization;
+  if (!authorization->empty()) {
+    RegisterSecret(*authorization);
+    headers.emplace_back("Authorization", *authorization);
+  }
+  for (auto& h : ImpersonationHeaders(config_)) headers.push_back(std::move(h));
+  return headers;
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> ClusterAccess::Reauthenticate() {
+  if (!provider_->OnRejected(last_authorization_))
+    return MakeError(ErrorCode::kUnauthenticated,
+                     "the server rejected the credential and it cannot be renewed");
+  return UpgradeHeaders();
+}
+
+std::optional<std::pair<std::string, std::string>> ClusterAccess::PluginClientCertificate() {
+  return provider_->PluginClientCertificate();
+}
+
+RefusalContext ClusterAccess::DiagnoseContext(const std::string& resource) const {
+  RefusalContext c;
+  c.route = config_.server;
+  c.resource = resource;
+  c.namespace_ = config_.namespace_;
+  c.identity = config_.impersonate_user.empty() ? config_.user_name : config_.impersonate_user;
+  if (provider_ && provider_->source() == auth::CredentialSource::kAccessProxy)
+    c.login_command = "kproxy login --server " + config_.server;
+  else if (!config_.context_name.empty())
+    c.login_command = "kproxy login --context " + config_.context_name;
+  return c;
+}
+
+}  // namespace kproxy::cli

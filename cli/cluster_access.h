@@ -1,0 +1,65 @@
+// Everything a command needs to talk to the selected cluster: the resolved RestConfig, the
+// credential provider (static token, tokenFile, basic, exec plugin, or the access-proxy
+// session taken in-process), a REST client that carries that credential and heals a 401
+// once, and the headers for upgrade requests. Commands map kubeconfig + flags here, once.
+#pragma once
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "auth/auth_env.h"
+#include "auth/credentials.h"
+#include "auth/process_auth.h"
+#include "auth/token_cache.h"
+#include "cli/command.h"
+#include "core/base/result.h"
+#include "core/diagnose/refusal.h"
+#include "core/kubeconfig/rest_config.h"
+#include "core/rest/http_client.h"
+
+namespace kproxy::cli {
+
+class ClusterAccess {
+ public:
+  // Loads kubeconfig + flags and prepares the credential. `stdin_in_use`: the command itself
+  // reads stdin (exec -i), so credential plugins get no interactive prompt.
+  static Result<std::unique_ptr<ClusterAccess>> Open(const GlobalOptions& globals, CommandIO& io,
+                                                     bool stdin_in_use);
+  ~ClusterAccess();
+
+  const RestConfig& config() const { return config_; }
+  // An HttpClient that adds the current credential and retries once after a 401.
+  HttpClient& http() { return *authed_; }
+  // GET `path` → JSON with kubectl's error text (core/rest/api_client).
+  Result<nlohmann::json> GetJson(const std::string& path);
+
+  // Authorization (when any) and Impersonate-* headers for an upgrade request.
+  Result<std::vector<std::pair<std::string, std::string>>> UpgradeHeaders();
+  // After an upgrade was refused with 401: drop the credential, get a fresh one (interactive
+  // login / plugin re-run), return the new headers.
+  Result<std::vector<std::pair<std::string, std::string>>> Reauthenticate();
+  // A client certificate pair an exec plugin returned (PEM cert, key), if any.
+  std::optional<std::pair<std::string, std::string>> PluginClientCertificate();
+
+  // Names for the 403 diagnostics.
+  RefusalContext DiagnoseContext(const std::string& resource) const;
+
+ private:
+  ClusterAccess() = default;
+  class AuthedClient;
+
+  RestConfig config_;
+  auth::AuthEnvironment env_;
+  std::optional<auth::TokenCache> cache_;
+  std::unique_ptr<HttpClient> route_http_;
+  std::unique_ptr<auth::CredentialProvider> provider_;
+  std::unique_ptr<HttpClient> base_;
+  std::unique_ptr<HttpClient> authed_;
+  std::string last_authorization_;
+};
+
+}  // namespace kproxy::cli

@@ -1,0 +1,115 @@
+#include "core/terminal/relay.h"
+
+#include <limits.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+namespace kproxy {
+
+Relay::Relay(EventLoop& loop, RelayOptions options, RelayCallbacks callbacks)
+    : loop_(loop), options_(options), cb_(std::move(callbacks)) {
+  out_.fd = options_.out_fd;
+  err_.fd = options_.err_fd;
+}
+
+Relay::~Relay() {
+  if (in_watch_) loop_.Unwatch(in_watch_);
+  if (out_.watch) loop_.Unwatch(out_.watch);
+  if (err_.watch) loop_.Unwatch(err_.watch);
+}
+
+void Relay::Start() {
+  if (options_.in_fd >= 0 && !in_watch_ && !input_ended_)
+    in_watch_ = loop_.Watch(options_.in_fd, true, false, [this](IoEvents) { OnStdinReadable(); });
+  for (Output* o : {&out_, &err_})
+    if (o->fd >= 0 && !o->watch)
+      o->watch =
+          loop_.Watch(o->fd, false, o->buf.size() > o->off, [this, o](IoEvents) { Flush(*o); });
+  UpdateInputInterest();
+}
+
+void Relay::StopInput() {
+  input_ended_ = true;
+  if (in_watch_) {
+    loop_.Unwatch(in_watch_);
+    in_watch_ = 0;
+  }
+}
+
+void Relay::UpdateInputInterest() {
+  if (!in_watch_) return;
+  size_t queued = cb_.transport_buffered ? cb_.transport_buffered() : 0;
+  bool pause = queued > options_.high_water;
+  if (pause != input_paused_) {
+    input_paused_ = pause;
+    loop_.SetInterest(in_watch_, !pause, false);
+  }
+}
+
+void Relay::ResumeCheck() { UpdateInputInterest(); }
+
+void Relay::OnStdinReadable() {
+  std::vector<char> buf(options_.read_chunk);
+  ssize_t n = read(options_.in_fd, buf.data(), buf.size());
+  if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+  if (n <= 0) {
+    StopInput();
+    if (cb_.on_input_eof) cb_.on_input_eof();
+    return;
+  }
+  if (cb_.on_input) cb_.on_input(std::string_view(buf.data(), static_cast<size_t>(n)));
+  UpdateInputInterest();
+}
+
+void Relay::Queue(Output& o, std::string_view bytes) {
+  if (o.fd < 0 || o.failed || bytes.empty()) return;
+  bool was_empty = o.buf.size() == o.off;
+  o.buf.append(bytes);
+  if (OutputBlocked()) was_blocked_ = true;
+  if (was_empty && o.watch) loop_.SetInterest(o.watch, false, true);
+}
+
+void Relay::Flush(Output& o) {
+  // stdout may be a blocking fd shared with other processes, so O_NONBLOCK is not ours to
+  // set; after POLLOUT a write of at most PIPE_BUF bytes does not block on pipes and ttys.
+  for (int i = 0; i < 16 && o.off < o.buf.size(); ++i) {
+    size_t len = std::min<size_t>(PIPE_BUF, o.buf.size() - o.off);
+    ssize_t n = write(o.fd, o.buf.data() + o.off, len);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) break;
+    if (n <= 0) {
+      o.failed = true;
+      o.buf.clear();
+      o.off = 0;
+      loop_.SetInterest(o.watch, false, false);
+      if (cb_.on_output_error)
+        cb_.on_output_error(
+            MakeError(ErrorCode::kUnavailable,
+                      std::string("writing output failed: ") + std::strerror(errno)));
+      return;
+    }
+    o.off += static_cast<size_t>(n);
+    struct pollfd p {
+      o.fd, POLLOUT, 0
+    };
+    if (poll(&p, 1, 0) != 1 || !(p.revents & POLLOUT)) break;
+  }
+  if (o.off == o.buf.size()) {
+    o.buf.clear();
+    o.off = 0;
+    loop_.SetInterest(o.watch, false, false);
+  } else if (o.off > 64 * 1024) {
+    o.buf.erase(0, o.off);
+    o.off = 0;
+  }
+  if (was_blocked_ && !OutputBlocked()) {
+    was_blocked_ = false;
+    if (cb_.on_output_drained) cb_.on_output_drained();
+  }
+}
+
+}  // namespace kproxy

@@ -1,0 +1,82 @@
+// Moves bytes between the local stdin/stdout/stderr fds and a transport, on the event loop,
+// with back-pressure both ways:
+//  - stdin is read only while the transport's queue (transport_buffered()) is at or below
+//    the high-water mark; call ResumeCheck() when the transport drained to restart reading;
+//  - output is queued and written as the fd becomes writable; OutputBlocked() tells the
+//    caller to stop taking bytes from the transport until on_output_drained runs.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "core/base/result.h"
+#include "core/transport/event_loop.h"
+
+namespace kproxy {
+
+struct RelayOptions {
+  int in_fd = -1;   // -1: no stdin relay
+  int out_fd = -1;  // -1: no stdout
+  int err_fd = -1;  // -1: no stderr
+  size_t high_water = 256 * 1024;
+  size_t read_chunk = 16 * 1024;
+};
+
+struct RelayCallbacks {
+  std::function<void(std::string_view)> on_input;  // bytes read from stdin
+  std::function<void()> on_input_eof;              // stdin reached EOF (or failed)
+  std::function<size_t()> transport_buffered;      // bytes queued toward the peer
+  std::function<void()> on_output_drained;         // output fell back below high water
+  std::function<void(Error)> on_output_error;      // EPIPE/EIO on stdout or stderr
+};
+
+class Relay {
+ public:
+  Relay(EventLoop& loop, RelayOptions options, RelayCallbacks callbacks);
+  ~Relay();
+  Relay(const Relay&) = delete;
+  Relay& operator=(const Relay&) = delete;
+
+  // Starts watching the fds.
+  void Start();
+  // Stops reading stdin (e.g. after the remote side ended); output still drains.
+  void StopInput();
+  // Queues output for stdout / stderr; consumed, never blocks.
+  void WriteOut(std::string_view bytes) { Queue(out_, bytes); }
+  void WriteErr(std::string_view bytes) { Queue(err_, bytes); }
+  // Re-evaluates the stdin back-pressure against transport_buffered().
+  void ResumeCheck();
+
+  size_t PendingOutput() const {
+    return (out_.buf.size() - out_.off) + (err_.buf.size() - err_.off);
+  }
+  bool OutputBlocked() const { return PendingOutput() > options_.high_water; }
+  bool InputPaused() const { return input_paused_; }
+  bool InputEnded() const { return input_ended_; }
+
+ private:
+  struct Output {
+    int fd = -1;
+    EventLoop::WatchId watch = 0;
+    std::string buf;
+    size_t off = 0;  // bytes of buf already written
+    bool failed = false;
+  };
+  void Queue(Output& o, std::string_view bytes);
+  void Flush(Output& o);
+  void OnStdinReadable();
+  void UpdateInputInterest();
+
+  EventLoop& loop_;
+  RelayOptions options_;
+  RelayCallbacks cb_;
+  EventLoop::WatchId in_watch_ = 0;
+  bool input_paused_ = false;
+  bool input_ended_ = false;
+  bool was_blocked_ = false;
+  Output out_, err_;
+};
+
+}  // namespace kproxy

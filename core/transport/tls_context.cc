@@ -1,0 +1,127 @@
+#include "core/transport/tls_context.h"
+
+#include <arpa/inet.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+namespace kproxy {
+namespace {
+
+// Loads every certificate of a PEM bundle into `store`; false if none parsed.
+bool LoadPemBundle(X509_STORE* store, const std::string& pem) {
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  if (!bio) return false;
+  int count = 0;
+  while (X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) {
+    if (X509_STORE_add_cert(store, cert) == 1) ++count;
+    X509_free(cert);
+  }
+  ERR_clear_error();  // the loop ends on a "no start line" error by design
+  BIO_free(bio);
+  return count > 0;
+}
+
+Status LoadClientIdentity(SSL_CTX* ctx, const std::string& cert_pem, const std::string& key_pem) {
+  BIO* cbio = BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size()));
+  X509* cert = PEM_read_bio_X509(cbio, nullptr, nullptr, nullptr);
+  if (!cert) {
+    BIO_free(cbio);
+    ERR_clear_error();
+    return MakeError(ErrorCode::kConfig, "client certificate data is not a PEM certificate");
+  }
+  SSL_CTX_use_certificate(ctx, cert);
+  X509_free(cert);
+  // Intermediates that follow the leaf are sent as the chain.
+  while (X509* extra = PEM_read_bio_X509(cbio, nullptr, nullptr, nullptr))
+    SSL_CTX_add_extra_chain_cert(ctx, extra);  // takes ownership
+  ERR_clear_error();
+  BIO_free(cbio);
+  BIO* kbio = BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size()));
+  EVP_PKEY* key = PEM_read_bio_PrivateKey(kbio, nullptr, nullptr, nullptr);
+  BIO_free(kbio);
+  if (!key) {
+    ERR_clear_error();
+    return MakeError(ErrorCode::kConfig, "client key data is not a PEM private key");
+  }
+  int ok = SSL_CTX_use_PrivateKey(ctx, key);
+  EVP_PKEY_free(key);
+  if (ok != 1 || SSL_CTX_check_private_key(ctx) != 1) {
+    ERR_clear_error();
+    return MakeError(ErrorCode::kConfig, "client certificate and key do not match");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+bool IsIpLiteral(const std::string& host) {
+  unsigned char buf[16];
+  return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
+}
+
+std::string AlpnWire(const std::vector<std::string>& protocols) {
+  std::string wire;
+  for (const auto& p : protocols) {
+    wire.push_back(static_cast<char>(p.size()));
+    wire += p;
+  }
+  return wire;
+}
+
+std::string OpenSslErrorLine() {
+  std::string out;
+  unsigned long e;
+  while ((e = ERR_get_error()) != 0) {
+    char buf[256];
+    ERR_error_string_n(e, buf, sizeof buf);
+    const char* reason = ERR_reason_error_string(e);
+    if (!out.empty()) out += "; ";
+    out += reason ? reason : buf;
+  }
+  return out;
+}
+
+Status ConfigureClientTlsContext(SSL_CTX* ctx, const TlsSettings& s) {
+  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  if (s.insecure) {
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
+  } else {
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+    if (!s.ca_pem.empty()) {
+      if (!LoadPemBundle(SSL_CTX_get_cert_store(ctx), s.ca_pem))
+        return MakeError(ErrorCode::kConfig,
+                         "certificate-authority data" +
+                             (s.ca_source.empty() ? std::string() : " from " + s.ca_source) +
+                             " holds no PEM certificate");
+    } else {
+      SSL_CTX_set_default_verify_paths(ctx);
+    }
+  }
+  if (!s.client_cert_pem.empty() || !s.client_key_pem.empty()) {
+    Status st = LoadClientIdentity(ctx, s.client_cert_pem, s.client_key_pem);
+    if (!st.ok()) return st;
+  }
+  return Status::Ok();
+}
+
+void ApplyPeerName(SSL* ssl, const TlsSettings& s, const std::string& url_host) {
+  const std::string& name = s.server_name.empty() ? url_host : s.server_name;
+  // Also clears an SNI someone else (lws) set from an IP literal.
+  SSL_set_tlsext_host_name(ssl, IsIpLiteral(name) ? nullptr : const_cast<char*>(name.c_str()));
+  if (s.insecure) {
+    SSL_set_verify(ssl, SSL_VERIFY_NONE, nullptr);
+    return;
+  }
+  X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+  X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+  if (IsIpLiteral(name)) {
+    X509_VERIFY_PARAM_set1_host(param, nullptr, 0);  // drop a DNS name set by someone else
+    X509_VERIFY_PARAM_set1_ip_asc(param, name.c_str());
+  } else {
+    X509_VERIFY_PARAM_set1_host(param, name.c_str(), 0);
+  }
+}
+
+}  // namespace kproxy
