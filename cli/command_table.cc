@@ -20,6 +20,7 @@ const std::vector<CommandSpec>& CommandTable() {
       CredentialCommand(),
       KubeconfigSetCredentialsCommand(),
       CompletionCommand(),
+      CompleteCommand(),
       ManCommand(),
   };
   // clang-format on

@@ -71,12 +71,21 @@ bool Contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
 }
 
-// The Debian packages that provide the shared libraries the built kproxy is linked against,
-// found through ldd and dpkg -S (so the check follows the binary, not a list of ours).
+// The Debian packages that provide the shared libraries the built kproxy links directly
+// (its ELF NEEDED entries, resolved to paths by ldd, owners by dpkg -S), so the check follows
+// the binary, not a list of ours. Libraries only needed by those libraries are their business.
 std::set<std::string> PackagesOfLinkedLibraries(const fs::path& dir) {
+  std::string bin = (BinaryDir() / "kproxy").string();
   ScriptResult r = RunScript(dir,
-                             "ldd '" + (BinaryDir() / "kproxy").string() +
-                                 "' | awk '$3 ~ /^\\// {print $3}' | while read -r lib; do\n"
+                             "ldd '" + bin +
+                                 "' > ldd.txt\n"
+                                 "objdump -p '" +
+                                 bin +
+                                 "' | awk '$1 == \"NEEDED\" {print $2}' |\n"
+                                 "while read -r soname; do\n"
+                                 "  lib=$(awk -v s=\"$soname\" '$1 == s && $3 ~ /^\\// {print $3}' "
+                                 "ldd.txt)\n"
+                                 "  [ -n \"$lib\" ] || continue\n"
                                  "  real=$(readlink -f \"$lib\")\n"
                                  "  dpkg -S \"$lib\" 2>/dev/null || dpkg -S \"$real\" "
                                  "2>/dev/null || dpkg -S \"/usr$real\"\n"

@@ -215,6 +215,37 @@ TEST_CASE("`completion SHELL` prints the script; other shells are usage errors")
   CHECK(RunArgs({"completion"}).status == exit_status::kUsage);
 }
 
+TEST_CASE("__complete takes every word raw, keeps an empty last word and exits 0") {
+  // Global flags are the line being completed, not options of __complete.
+  auto r = RunArgs({"__complete", "-n", "x", "--context=y", "ver"});
+  CHECK(r.status == 0);
+  CHECK(r.out == "version\n");
+  CHECK(r.err.empty());
+  auto values = RunArgs({"__complete", "version", "-o", ""});
+  CHECK(values.out == "json\nyaml\n");
+  // --help is a word to complete here, not a request for help.
+  auto help = RunArgs({"__complete", "version", "--he"});
+  CHECK(help.status == 0);
+  CHECK(help.out == "--help\n");
+  auto flags = RunArgs({"__complete", "--kubec"});
+  CHECK(flags.out == "--kubeconfig\n");
+  auto top = RunArgs({"__complete", ""});
+  CHECK(top.status == 0);
+  CHECK(top.out.find("version\n") != std::string::npos);
+  CHECK(top.out.find("__") == std::string::npos);  // hidden commands stay hidden
+  auto none = RunArgs({"__complete"});
+  CHECK(none.status == 0);
+  CHECK(none.out == top.out);
+  // After "--" the words belong to the remote command.
+  auto remote = RunArgs({"__complete", "version", "--", ""});
+  CHECK(remote.status == 0);
+  CHECK(remote.out.empty());
+  auto leading = RunArgs({"__complete", "--", ""});
+  CHECK(leading.status == 0);
+  CHECK(leading.out.empty());
+  CHECK(leading.err.empty());
+}
+
 TEST_CASE("__man prints the same page as ManPage") {
   GlobalOptions g;
   RunFn chosen;
