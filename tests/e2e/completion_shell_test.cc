@@ -2,10 +2,15 @@
 // Debian's packages, the shell's own completion entry point is driven for a command line, and
 // the candidates it ends up with are compared. The scripts call the built kproxy (PATH), which
 // reads a test kubeconfig for contexts and asks the cluster simulator for pod names.
+#include <arpa/inet.h>
 #include <doctest/doctest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -250,6 +255,30 @@ contexts:
     // Only `time`'s own report on stderr: kproxy itself says nothing.
     CHECK(r.err.find("real") != std::string::npos);
     CHECK(r.err.find("error") == std::string::npos);
+  }
+
+  TEST_CASE("a server that never answers costs at most the 2 s lookup budget") {
+    // A listener that accepts TCP (the kernel's backlog) but never speaks TLS.
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    REQUIRE(listen(fd, 8) == 0);
+    socklen_t len = sizeof addr;
+    REQUIRE(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+    std::string server = "https://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+    Shells sh(std::string(kTwoContexts)
+                  .replace(std::string(kTwoContexts).find("https://127.0.0.1:1"),
+                           std::string("https://127.0.0.1:1").size(), server));
+    auto start = std::chrono::steady_clock::now();
+    CHECK(sh.Bash("kproxy exec ").empty());
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    close(fd);
+    CHECK(seconds >= 1.5);  // it did wait for the server (the test is not vacuous)...
+    CHECK(seconds < 6.0);   // ...but not longer than the budget (plus shell start-up)
   }
 
   TEST_CASE("kubectl completes `kubectl kproxy` through kubectl_complete-kproxy") {
