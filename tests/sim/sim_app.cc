@@ -21,6 +21,7 @@
 #include "tests/sim/proxy/jwt.h"
 #include "tests/sim/server/http_server.h"
 #include "tests/sim/server/tls_context.h"
+#include "tests/sim/streaming/streaming_handler.h"
 
 namespace kproxy::sim {
 
@@ -80,6 +81,17 @@ struct RouteInstance {
   std::string url;
 };
 
+// The kproxy binary built beside this simulator (build/kproxy), else "kproxy" from PATH.
+std::string KproxyCommand() {
+  std::error_code ec;
+  fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    fs::path sibling = self.parent_path() / "kproxy";
+    if (fs::exists(sibling, ec)) return sibling.string();
+  }
+  return "kproxy";
+}
+
 std::string Kubeconfig(const Fixture& fixture, const std::string& ca_pem,
                        const std::string& api_url, const std::vector<RouteInstance>& routes,
                        SessionStore* sessions, const std::string& direct_user) {
@@ -106,7 +118,21 @@ std::string Kubeconfig(const Fixture& fixture, const std::string& ca_pem,
     y += "- name: " + Q(uname) +
          "\n  user:\n    token: " + Q("Pomerium-" + sessions->Mint(*who, r.url)) + "\n";
   }
+  // "sso": kproxy as the credential plugin, signing in through the access proxy's identity
+  // flow (the README's main job uses it).
+  for (const RouteInstance& r : routes) {
+    if (r.name != "default") continue;
+    y += "- name: sso\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n"
+         "      command: " + Q(KproxyCommand()) + "\n      args: [\"credential\", \"--server\", " +
+         Q(r.url) + "]\n      interactiveMode: IfAvailable\n      installHint: " +
+         Q("kproxy is built by tests/run-all.sh (build/kproxy)") + "\n";
+  }
   y += "contexts:\n";
+  for (const RouteInstance& r : routes) {
+    if (r.name != "default") continue;
+    y += "- name: sso\n  context:\n    cluster: \"sim-proxy\"\n    user: sso\n"
+         "    namespace: default\n";
+  }
   y += "- name: sim\n  context:\n    cluster: sim\n    user: " + Q(direct_user) +
        "\n    namespace: default\n";
   for (const User& u : fixture.users) {
@@ -180,6 +206,9 @@ int Up(const UpOptions& opt) {
   }
 
   ApiServer api(*fixture, *faults);
+  streaming::StreamingConfig streaming_config;
+  streaming_config.work_dir = dir.string();  // container commands run in the sim's directory
+  api.set_streaming_handler(streaming::MakeStreamingHandler(streaming_config));
   ServerOptions api_opts;
   api_opts.port = opt.api_port;
   api_opts.tls = *api_ctx;

@@ -40,17 +40,17 @@ inline std::string Slurp(const std::filesystem::path& p) {
 
 // CA "test-ca" → server cert for DNS:kproxy.test, DNS:localhost, IP:127.0.0.1; a client cert
 // "alice" signed by the same CA; and an unrelated CA "other-ca".
-struct TestPki {
+struct TransportTestPki {
   std::string ca_pem, server_cert_pem, server_key_pem, client_cert_pem, client_key_pem;
   std::string other_ca_pem;
   std::filesystem::path dir;
   bool ok = false;
 };
 
-inline const TestPki& Pki() {
+inline const TransportTestPki& Pki() {
   static TempDir* dir = new TempDir();  // lives for the process
-  static TestPki pki = [] {
-    TestPki p;
+  static TransportTestPki pki = [] {
+    TransportTestPki p;
     p.dir = dir->path();
     std::string d = p.dir.string();
     std::ofstream(p.dir / "server.ext")
