@@ -73,6 +73,7 @@ class SpdyForwarder {
     StreamId id = 0;
     std::string buffered;
     bool remote_fin = false;
+    bool dead = false;           // its pair failed: the client's late data is dropped
     Forward* forward = nullptr;  // set once paired (data streams only)
     void OnData(std::string_view bytes) override { owner->OnClientData(this, bytes); }
     void OnRemoteClose() override { owner->OnClientFin(this); }
@@ -150,8 +151,10 @@ void SpdyForwarder::StartPair(const portforward::StreamPair& pair) {
                    DialErrorText(params_.pod_name, params_.pod_uid, pair.port, cause));
     streams_.CloseWrite(pair.error_stream);
     streams_.CloseWrite(pair.data_stream);
-    states_.erase(pair.error_stream);
-    states_.erase(pair.data_stream);
+    // The session still holds these handlers (the client may send more or reset them), so
+    // they stay alive, marked dead, until the client resets them or the session ends.
+    data->second->dead = true;
+    if (auto e = states_.find(pair.error_stream); e != states_.end()) e->second->dead = true;
     return;
   }
   auto f = std::make_unique<Forward>();
@@ -172,6 +175,7 @@ void SpdyForwarder::StartPair(const portforward::StreamPair& pair) {
 }
 
 void SpdyForwarder::OnClientData(StreamState* s, std::string_view bytes) {
+  if (s->dead) return;
   if (!s->forward) {
     // Data before the pair is complete (or on the error stream, which carries none).
     if (s->buffered.size() + bytes.size() > params_.max_pending) {
