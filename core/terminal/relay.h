@@ -59,6 +59,7 @@ class Relay {
  private:
   struct Output {
     int fd = -1;
+    bool pollable = true;  // false: a regular file (or /dev/null), written synchronously
     EventLoop::WatchId watch = 0;
     std::string buf;
     size_t off = 0;  // bytes of buf already written
@@ -66,13 +67,17 @@ class Relay {
   };
   void Queue(Output& o, std::string_view bytes);
   void Flush(Output& o);
+  void WriteFile(Output& o, std::string_view bytes);  // synchronous, for unpollable fds
   void OnStdinReadable();
   void UpdateInputInterest();
+  void ScheduleFileRead();
 
   EventLoop& loop_;
   RelayOptions options_;
   RelayCallbacks cb_;
   EventLoop::WatchId in_watch_ = 0;
+  bool in_pollable_ = true;  // false: stdin is a regular file, read from posted tasks
+  EventLoop::TimerId file_read_timer_ = 0;  // the pending read of a file stdin
   bool input_paused_ = false;
   bool input_ended_ = false;
   bool was_blocked_ = false;
