@@ -127,6 +127,6 @@ BEGIN {
     split(pairs[j], q, " "); a = q[1]; b = q[2]
     printf "%-12s vs %-13s wall %.3f  RSS %.3f  out-throughput %.2f  in-throughput %.2f  out-CPU/B %.3f  in-CPU/B %.3f\n",
            a, b, ms[a] / ms[b], rss[a] / rss[b], omb[a] / omb[b], imb[a] / imb[b],
-           ons[b] > 0 ? ons[a] / ons[b] : 0, ins[b] > 0 ? ins[a] / ins[b] : 0
+           (ons[b] > 0 ? ons[a] / ons[b] : 0), (ins[b] > 0 ? ins[a] / ins[b] : 0)
   }
 }' </dev/null

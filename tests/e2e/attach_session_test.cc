@@ -26,7 +26,7 @@ TEST_SUITE("e2e.exec") {
     std::string error;
     REQUIRE_MESSAGE(c.Start({}, false, &error), error);
     for (const char* protocol : kProtocols) {
-      CAPTURE(protocol);
+      CAPTURE(std::string(protocol));
       ProcessResult r =
           c.Kproxy({"-v", "1", "attach", "-i", std::string("--protocol=") + protocol, kPod},
                    "echo attached-$((40+2)); echo to-err >&2; exit 4\n");
@@ -54,7 +54,7 @@ TEST_SUITE("e2e.exec") {
     std::string error;
     REQUIRE_MESSAGE(c.Start({}, false, &error), error);
     for (const char* protocol : kProtocols) {
-      CAPTURE(protocol);
+      CAPTURE(std::string(protocol));
       auto pty = PtySession::Start({KproxyBinary().string(), "-v", "1", "attach", "-it",
                                     std::string("--protocol=") + protocol, kTtyPod},
                                    c.env, 80, 24);

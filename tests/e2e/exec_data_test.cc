@@ -50,7 +50,7 @@ TEST_SUITE("e2e.exec") {
   TEST_CASE("100 MB through stdout and 100 MB through stdin, by SHA-256, both protocols") {
     DataCluster d;
     for (const char* protocol : kProtocols) {
-      CAPTURE(protocol);
+      CAPTURE(std::string(protocol));
       std::string flag = std::string("--protocol=") + protocol;
       ProcessResult out =
           d.c.Kproxy({"-v", "1", "exec", flag, kPod, "--", "cat", d.big.string()}, "", 120000);
@@ -80,7 +80,7 @@ TEST_SUITE("e2e.exec") {
   TEST_CASE("stdin and stdout as regular files (`< in > out`)") {
     DataCluster d;
     for (const char* protocol : kProtocols) {
-      CAPTURE(protocol);
+      CAPTURE(std::string(protocol));
       std::filesystem::path out_file = d.c.home.path() / (std::string("out-") + protocol);
       ProcessOptions o;
       o.argv = {"/bin/sh",
@@ -120,7 +120,7 @@ TEST_SUITE("e2e.exec") {
     std::string error;
     REQUIRE_MESSAGE(c.Start({}, false, &error), error);
     for (const char* protocol : kProtocols) {
-      CAPTURE(protocol);
+      CAPTURE(std::string(protocol));
       std::string flag = std::string("--protocol=") + protocol;
       for (int code : {0, 1, 3, 255}) {
         CAPTURE(code);
@@ -158,7 +158,7 @@ TEST_SUITE("e2e.exec") {
     REQUIRE(WriteDeterministicFile(f, 2u * 1024 * 1024));
     std::string sha = FileSha256Hex(f);
     for (const char* protocol : kProtocols) {
-      CAPTURE(protocol);
+      CAPTURE(std::string(protocol));
       ProcessOptions o;
       // The command exits (status 7) long before a reader at ~3 MB/s has taken everything.
       o.argv = {"kproxy",

@@ -160,7 +160,7 @@ TEST_SUITE("e2e.exec") {
     std::string error;
     REQUIRE_MESSAGE(c.Start({}, false, &error), error);
     for (Mode m : kAllModes) {
-      CAPTURE(ModeName(m));
+      CAPTURE(std::string(ModeName(m)));
       Run r = RunMode(c, m);
       ExpectSession(r, m, "websocket", "v5.channel.k8s.io");
       CHECK(r.all().find("trying spdy") == std::string::npos);
@@ -172,7 +172,7 @@ TEST_SUITE("e2e.exec") {
     std::string error;
     REQUIRE_MESSAGE(c.Start({"ws-forbidden"}, false, &error), error);
     for (Mode m : kAllModes) {
-      CAPTURE(ModeName(m));
+      CAPTURE(std::string(ModeName(m)));
       Run r = RunMode(c, m);
       ExpectSession(r, m, "spdy", "v4.channel.k8s.io");
       CHECK(r.all().find("websocket attempt failed (upgrade-refused)") != std::string::npos);
@@ -195,7 +195,7 @@ TEST_SUITE("e2e.exec") {
     std::string error;
     REQUIRE_MESSAGE(c.Start({"no-v5"}, false, &error), error);
     for (Mode m : kAllModes) {
-      CAPTURE(ModeName(m));
+      CAPTURE(std::string(ModeName(m)));
       Run r = RunMode(c, m);
       if (PipedStdin(m)) {
         // v4 has no stdin half-close: a piped stdin would leave `cat` waiting forever.
@@ -214,7 +214,7 @@ TEST_SUITE("e2e.exec") {
     std::string error;
     REQUIRE_MESSAGE(c.Start({"strip-upgrade"}, false, &error), error);
     for (Mode m : kAllModes) {
-      CAPTURE(ModeName(m));
+      CAPTURE(std::string(ModeName(m)));
       Run r = RunMode(c, m);
       ExpectRefused(r, m, 82, true,
                     {"Error from server (BadRequest): Upgrade request required",
@@ -227,7 +227,7 @@ TEST_SUITE("e2e.exec") {
     std::string error;
     REQUIRE_MESSAGE(c.Start({"rbac-ws-get"}, false, &error), error);
     for (Mode m : kAllModes) {
-      CAPTURE(ModeName(m));
+      CAPTURE(std::string(ModeName(m)));
       Run r = RunMode(c, m);
       ExpectSession(r, m, "spdy", "v4.channel.k8s.io");
       std::string resource = IsAttach(m) ? "pods/attach" : "pods/exec";
@@ -241,7 +241,7 @@ TEST_SUITE("e2e.exec") {
     std::string error;
     REQUIRE_MESSAGE(c.Start({"rbac-both"}, false, &error), error);
     for (Mode m : kAllModes) {
-      CAPTURE(ModeName(m));
+      CAPTURE(std::string(ModeName(m)));
       Run r = RunMode(c, m);
       std::string resource = IsAttach(m) ? "pods/attach" : "pods/exec";
       std::string pod = m == Mode::kAttachTty ? kTtyPod : kPod;
@@ -258,7 +258,7 @@ TEST_SUITE("e2e.exec") {
     std::string error;
     REQUIRE_MESSAGE(c.Start({"h2-only"}, false, &error), error);
     for (Mode m : kAllModes) {
-      CAPTURE(ModeName(m));
+      CAPTURE(std::string(ModeName(m)));
       Run r = RunMode(c, m);
       // The front end refuses HTTP/1.1 already for the pod lookup, before any upgrade.
       ExpectRefused(r, m, 69, false, {"Unable to connect to the server"});
@@ -271,7 +271,7 @@ TEST_SUITE("e2e.exec") {
     std::string error;
     REQUIRE_MESSAGE(c.Start({"expired"}, false, &error), error);
     for (Mode m : kAllModes) {
-      CAPTURE(ModeName(m));
+      CAPTURE(std::string(ModeName(m)));
       Run r = RunMode(c, m);
       ExpectRefused(r, m, 80, false, {"error: You must be logged in to the server (Unauthorized)"});
     }
@@ -282,7 +282,7 @@ TEST_SUITE("e2e.exec") {
     std::string error;
     REQUIRE_MESSAGE(c.Start({"delay=300"}, false, &error), error);
     for (Mode m : kAllModes) {
-      CAPTURE(ModeName(m));
+      CAPTURE(std::string(ModeName(m)));
       Run r = RunMode(c, m);
       ExpectSession(r, m, "websocket", "v5.channel.k8s.io");
     }
@@ -293,7 +293,7 @@ TEST_SUITE("e2e.exec") {
     std::string error;
     REQUIRE_MESSAGE(c.Start({"slow-reader"}, false, &error), error);
     for (Mode m : kAllModes) {
-      CAPTURE(ModeName(m));
+      CAPTURE(std::string(ModeName(m)));
       Run r = RunMode(c, m);
       ExpectSession(r, m, "websocket", "v5.channel.k8s.io");
     }
@@ -306,7 +306,7 @@ TEST_SUITE("e2e.exec") {
     REQUIRE_MESSAGE(c.Start({"drop-after=20000"}, false, &error), error);
     for (const char* protocol : {"websocket", "spdy"}) {
       for (bool stdin : {false, true}) {
-        CAPTURE(protocol);
+        CAPTURE(std::string(protocol));
         CAPTURE(stdin);
         std::vector<std::string> args = {"-v", "1", "exec", std::string("--protocol=") + protocol};
         if (stdin) args.push_back("-i");

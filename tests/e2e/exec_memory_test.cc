@@ -34,7 +34,7 @@ TEST_SUITE("e2e.exec") {
     std::string error;
     REQUIRE_MESSAGE(c.Start({"slow-reader"}, false, &error), error);
     for (const char* protocol : {"websocket", "spdy"}) {
-      CAPTURE(protocol);
+      CAPTURE(std::string(protocol));
       ProcessOptions o;
       o.argv = {
           "kproxy", "-v", "1",  "exec",          "-i", std::string("--protocol=") + protocol, kPod,
@@ -57,7 +57,7 @@ TEST_SUITE("e2e.exec") {
     std::string error;
     REQUIRE_MESSAGE(c.Start({}, false, &error), error);
     for (const char* protocol : {"websocket", "spdy"}) {
-      CAPTURE(protocol);
+      CAPTURE(std::string(protocol));
       ProcessOptions o;
       o.argv = {"kproxy",   "-v", "1",    "exec", std::string("--protocol=") + protocol,
                 kPod,       "--", "head", "-c",   std::to_string(k1GB),

@@ -21,7 +21,7 @@ constexpr const char* kTtyPod = "db-0";
 void CheckSessions(const SimCluster& c, const std::string& context, const std::string& transport,
                    bool fell_back) {
   for (const char* verb : {"exec", "attach"}) {
-    CAPTURE(verb);
+    CAPTURE(std::string(verb));
     std::filesystem::remove_all(c.home.path() / "cache");
     ProcessResult r = std::string(verb) == "exec"
                           ? c.Kproxy({"--context", context, "-v", "1", "exec", "-i", kPod, "--",
@@ -82,7 +82,7 @@ TEST_SUITE("e2e.exec") {
     REQUIRE_MESSAGE(c.Start({}, true, &error), error);
     CheckSessions(c, "proxy-no-spdy", "websocket with v5.channel.k8s.io", false);
     for (const char* verb : {"exec", "attach"}) {
-      CAPTURE(verb);
+      CAPTURE(std::string(verb));
       std::vector<std::string> args = {"--context", "proxy-no-spdy",   "-v", "1",
                                        verb,        "--protocol=spdy", kPod};
       if (std::string(verb) == "exec") args.insert(args.end(), {"--", "true"});
@@ -103,7 +103,7 @@ TEST_SUITE("e2e.exec") {
     std::string jwt = c.SignIn("default", "mallory", "mallory-pass");
     REQUIRE(!jwt.empty());
     for (const char* verb : {"exec", "attach"}) {
-      CAPTURE(verb);
+      CAPTURE(std::string(verb));
       std::vector<std::string> args = {"--context", "proxy", "--token", "Pomerium-" + jwt,
                                        "-v",        "1",     verb,      kPod};
       if (std::string(verb) == "exec") args.insert(args.end(), {"--", "true"});

@@ -38,7 +38,7 @@ TEST_SUITE("e2e.exec") {
     std::string error;
     REQUIRE_MESSAGE(c.Start({}, false, &error), error);
     for (const char* protocol : kProtocols) {
-      CAPTURE(protocol);
+      CAPTURE(std::string(protocol));
       // A fixed prompt whoever runs the tests (root's sh would print "# ").
       auto pty = StartExec(c, protocol, {"env", "PS1=sim$ ", "sh"});
       REQUIRE(pty);
@@ -81,7 +81,7 @@ TEST_SUITE("e2e.exec") {
     std::string error;
     REQUIRE_MESSAGE(c.Start({}, false, &error), error);
     for (const char* protocol : kProtocols) {
-      CAPTURE(protocol);
+      CAPTURE(std::string(protocol));
       auto pty = StartExec(c, protocol,
                            {"sh", "-c",
                             "trap 'echo got-int' INT; echo ready; sleep 5; echo after-sleep; "
@@ -89,6 +89,9 @@ TEST_SUITE("e2e.exec") {
       REQUIRE(pty);
       INFO("pty transcript: " << pty->output());
       REQUIRE(pty->WaitFor("ready", 15000));
+      // Let `sleep` start: a SIGINT in sh's fork-to-exec window is taken by the child's copy
+      // of the trap handler and lost, and sh would run its trap only after the sleep.
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
       auto sent = std::chrono::steady_clock::now();
       pty->Write("\x03");  // the VINTR byte: the remote pty turns it into SIGINT
       CHECK(pty->WaitFor("got-int", 4000));
@@ -111,7 +114,7 @@ TEST_SUITE("e2e.exec") {
     std::string error;
     REQUIRE_MESSAGE(c.Start({"drop-after=20000"}, false, &error), error);
     for (const char* protocol : kProtocols) {
-      CAPTURE(protocol);
+      CAPTURE(std::string(protocol));
       auto start = std::chrono::steady_clock::now();
       auto pty = StartExec(c, protocol,
                            {"sh", "-c",
