@@ -10,6 +10,7 @@ const std::vector<CommandSpec>& CommandTable() {
       GetCommand(),
       ExecCommand(),
       AttachCommand(),
+      PortForwardCommand(),
       ConfigViewCommand(),
       ConfigGetContextsCommand(),
       ConfigCurrentContextCommand(),

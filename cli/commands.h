@@ -16,6 +16,7 @@ CommandSpec ConfigUseContextCommand();
 CommandSpec GetCommand();
 CommandSpec ExecCommand();
 CommandSpec AttachCommand();
+CommandSpec PortForwardCommand();
 
 // `get pods` after the kubeconfig is resolved: prints to io.out/io.err, returns the exit
 // status (cli/get_command.cc). `request.namespace_` is taken from config.

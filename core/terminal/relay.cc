@@ -10,16 +10,16 @@
 #include <cstring>
 #include <vector>
 
+#include "core/terminal/tty.h"
+
 namespace kproxy {
 namespace {
 
-// epoll (the loop's poller) refuses regular files and devices such as /dev/null with EPERM,
-// so `kproxy exec … > out.txt` or `< in.txt` would never be served by a watch. Such files never
-// block for long: they are read and written directly instead.
-bool Pollable(int fd) {
-  if (fd < 0) return true;
+// Regular files and some character devices (/dev/null) cannot be put in an epoll set: such
+// descriptors are always ready, so the relay reads and writes them without the loop.
+bool CanPoll(int fd) {
   int ep = epoll_create1(EPOLL_CLOEXEC);
-  if (ep < 0) return true;
+  if (ep < 0) return false;
   epoll_event ev{};
   ev.events = EPOLLIN;
   bool ok = epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) == 0;
@@ -33,63 +33,72 @@ Relay::Relay(EventLoop& loop, RelayOptions options, RelayCallbacks callbacks)
     : loop_(loop), options_(options), cb_(std::move(callbacks)) {
   out_.fd = options_.out_fd;
   err_.fd = options_.err_fd;
-  out_.pollable = Pollable(out_.fd);
-  err_.pollable = Pollable(err_.fd);
-  in_pollable_ = Pollable(options_.in_fd);
 }
 
 Relay::~Relay() {
-  if (file_read_timer_) loop_.CancelTimer(file_read_timer_);
+  *alive_ = false;
   if (in_watch_) loop_.Unwatch(in_watch_);
   if (out_.watch) loop_.Unwatch(out_.watch);
   if (err_.watch) loop_.Unwatch(err_.watch);
 }
 
 void Relay::Start() {
-  if (options_.in_fd >= 0 && !in_pollable_ && !input_ended_) ScheduleFileRead();
-  if (options_.in_fd >= 0 && in_pollable_ && !in_watch_ && !input_ended_)
-    in_watch_ = loop_.Watch(options_.in_fd, true, false, [this](IoEvents) { OnStdinReadable(); });
-  for (Output* o : {&out_, &err_})
-    if (o->fd >= 0 && o->pollable && !o->watch)
+  if (options_.in_fd >= 0 && !in_watch_ && !input_ended_ && !in_file_mode_) {
+    if (CanPoll(options_.in_fd))
+      in_watch_ =
+          loop_.Watch(options_.in_fd, true, false, [this](IoEvents) { OnStdinReadable(); });
+    if (!in_watch_) {
+      in_file_mode_ = true;
+      ScheduleFileRead();
+    }
+  }
+  for (Output* o : {&out_, &err_}) {
+    if (o->fd < 0 || o->watch || o->direct) continue;
+    if (CanPoll(o->fd))
       o->watch =
           loop_.Watch(o->fd, false, o->buf.size() > o->off, [this, o](IoEvents) { Flush(*o); });
+    if (!o->watch) {
+      // A regular file: always "writable", and epoll refuses it. Write through.
+      o->direct = true;
+      std::string pending = o->buf.substr(o->off);
+      o->buf.clear();
+      o->off = 0;
+      Queue(*o, pending);
+    }
+  }
   UpdateInputInterest();
+}
+
+void Relay::ScheduleFileRead() {
+  if (!in_file_mode_ || input_ended_ || input_paused_ || file_read_scheduled_) return;
+  file_read_scheduled_ = true;
+  auto alive = alive_;
+  loop_.Post([this, alive] {
+    if (!*alive) return;
+    file_read_scheduled_ = false;
+    if (input_ended_ || input_paused_) return;
+    OnStdinReadable();
+    ScheduleFileRead();
+  });
 }
 
 void Relay::StopInput() {
   input_ended_ = true;
-  if (file_read_timer_) {
-    loop_.CancelTimer(file_read_timer_);
-    file_read_timer_ = 0;
-  }
   if (in_watch_) {
     loop_.Unwatch(in_watch_);
     in_watch_ = 0;
   }
 }
 
-void Relay::ScheduleFileRead() {
-  if (file_read_timer_ || input_ended_ || input_paused_) return;
-  file_read_timer_ = loop_.AddTimer(std::chrono::milliseconds(0), [this] {
-    file_read_timer_ = 0;
-    OnStdinReadable();
-  });
-}
-
 void Relay::UpdateInputInterest() {
-  if (!in_pollable_ && options_.in_fd >= 0 && !input_ended_) {
-    size_t queued = cb_.transport_buffered ? cb_.transport_buffered() : 0;
-    input_paused_ = queued > options_.high_water;
-    ScheduleFileRead();
-    return;
-  }
-  if (!in_watch_) return;
+  if (!in_watch_ && !in_file_mode_) return;
   size_t queued = cb_.transport_buffered ? cb_.transport_buffered() : 0;
   bool pause = queued > options_.high_water;
   if (pause != input_paused_) {
     input_paused_ = pause;
-    loop_.SetInterest(in_watch_, !pause, false);
+    if (in_watch_) loop_.SetInterest(in_watch_, !pause, false);
   }
+  if (in_file_mode_) ScheduleFileRead();
 }
 
 void Relay::ResumeCheck() { UpdateInputInterest(); }
@@ -109,30 +118,18 @@ void Relay::OnStdinReadable() {
 
 void Relay::Queue(Output& o, std::string_view bytes) {
   if (o.fd < 0 || o.failed || bytes.empty()) return;
-  if (!o.pollable) {
-    WriteFile(o, bytes);
+  if (o.direct) {
+    Status s = WriteFull(o.fd, bytes);
+    if (!s.ok()) {
+      o.failed = true;
+      if (cb_.on_output_error) cb_.on_output_error(s.error());
+    }
     return;
   }
   bool was_empty = o.buf.size() == o.off;
   o.buf.append(bytes);
   if (OutputBlocked()) was_blocked_ = true;
   if (was_empty && o.watch) loop_.SetInterest(o.watch, false, true);
-}
-
-void Relay::WriteFile(Output& o, std::string_view bytes) {
-  while (!bytes.empty()) {
-    ssize_t n = write(o.fd, bytes.data(), bytes.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      o.failed = true;
-      if (cb_.on_output_error)
-        cb_.on_output_error(
-            MakeError(ErrorCode::kUnavailable,
-                      std::string("writing output failed: ") + std::strerror(errno)));
-      return;
-    }
-    bytes.remove_prefix(static_cast<size_t>(n));
-  }
 }
 
 void Relay::Flush(Output& o) {

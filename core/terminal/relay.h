@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -59,15 +60,14 @@ class Relay {
  private:
   struct Output {
     int fd = -1;
-    bool pollable = true;  // false: a regular file (or /dev/null), written synchronously
     EventLoop::WatchId watch = 0;
+    bool direct = false;  // a regular file (epoll cannot watch it): written at once
     std::string buf;
     size_t off = 0;  // bytes of buf already written
     bool failed = false;
   };
   void Queue(Output& o, std::string_view bytes);
   void Flush(Output& o);
-  void WriteFile(Output& o, std::string_view bytes);  // synchronous, for unpollable fds
   void OnStdinReadable();
   void UpdateInputInterest();
   void ScheduleFileRead();
@@ -76,8 +76,11 @@ class Relay {
   RelayOptions options_;
   RelayCallbacks cb_;
   EventLoop::WatchId in_watch_ = 0;
-  bool in_pollable_ = true;  // false: stdin is a regular file, read from posted tasks
-  EventLoop::TimerId file_read_timer_ = 0;  // the pending read of a file stdin
+  // stdin is a regular file (`< file`): epoll cannot watch it, so reads are posted to the
+  // loop one chunk at a time, still paused by the transport's back-pressure.
+  bool in_file_mode_ = false;
+  bool file_read_scheduled_ = false;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   bool input_paused_ = false;
   bool input_ended_ = false;
   bool was_blocked_ = false;
