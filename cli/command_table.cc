@@ -20,6 +20,9 @@ const std::vector<CommandSpec>& CommandTable() {
       AuthStatusCommand(),
       CredentialCommand(),
       KubeconfigSetCredentialsCommand(),
+      CompletionCommand(),
+      CompleteCommand(),
+      ManCommand(),
   };
   // clang-format on
   return table;

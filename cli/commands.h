@@ -27,5 +27,8 @@ CommandSpec LogoutCommand();
 CommandSpec AuthStatusCommand();
 CommandSpec CredentialCommand();
 CommandSpec KubeconfigSetCredentialsCommand();
+CommandSpec CompletionCommand();  // completion bash|zsh|fish
+CommandSpec CompleteCommand();    // __complete WORDS... (hidden, called by the scripts)
+CommandSpec ManCommand();         // __man (hidden, generates kproxy.1 at build time)
 
 }  // namespace kproxy::cli

@@ -134,15 +134,9 @@ int RunExec(ExecOptions o, const GlobalOptions& g, CommandIO& io) {
   s.context = a.DiagnoseContext(std::string("pods/") + verb);
 
   ProtocolMemory memory(ProtocolMemory::DefaultPath(), 6 * 3600);
-  int64_t now = static_cast<int64_t>(::time(nullptr));
-  auto remembered = memory.Lookup(a.config().server, "exec", now);
-  StreamProtocol good{}, refused{};
-  const StreamProtocol* good_p = nullptr;
-  const StreamProtocol* refused_p = nullptr;
-  if (remembered && remembered->good) good = *remembered->good, good_p = &good;
-  if (remembered && remembered->refused) refused = *remembered->refused, refused_p = &refused;
   const char* env = ::getenv("KUBECTL_REMOTE_COMMAND_WEBSOCKETS");
-  ProtocolPlan plan = PlanProtocols(o.protocol, env ? env : "", good_p, refused_p);
+  ProtocolPlan plan = PlanFromMemory(memory, a.config().server, "exec", o.protocol, env,
+                                     static_cast<int64_t>(::time(nullptr)));
   s.order = plan.order;
   s.plan_reason = plan.reason;
   s.memory = &memory;

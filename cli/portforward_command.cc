@@ -8,6 +8,7 @@
 #include "cli/cluster_access.h"
 #include "cli/commands.h"
 #include "cli/pod_target.h"
+#include "core/base/build_info.h"
 #include "core/base/exit_code.h"
 #include "core/base/log.h"
 #include "core/negotiate/protocol_memory.h"
@@ -82,7 +83,7 @@ int RunPortForward(const PortForwardOptions& o, const GlobalOptions& g, CommandI
   }
   s.target.path_and_query =
       "/api/v1/namespaces/" + PathEscape(ns) + "/pods/" + PathEscape(target->name) + "/portforward";
-  s.target.user_agent = http::DefaultUserAgent(KPROXY_VERSION);
+  s.target.user_agent = KproxyUserAgent();
   auto headers = a.UpgradeHeaders();
   if (!headers.ok()) return Fail(io, headers.error());
   s.target.headers = std::move(*headers);
@@ -91,15 +92,9 @@ int RunPortForward(const PortForwardOptions& o, const GlobalOptions& g, CommandI
   s.context = a.DiagnoseContext("pods/portforward");
 
   ProtocolMemory memory(ProtocolMemory::DefaultPath(), 6 * 3600);
-  int64_t now = static_cast<int64_t>(::time(nullptr));
-  auto remembered = memory.Lookup(a.config().server, "portforward", now);
-  StreamProtocol good{}, refused{};
-  const StreamProtocol* good_p = nullptr;
-  const StreamProtocol* refused_p = nullptr;
-  if (remembered && remembered->good) good = *remembered->good, good_p = &good;
-  if (remembered && remembered->refused) refused = *remembered->refused, refused_p = &refused;
   const char* env = ::getenv("KUBECTL_PORT_FORWARD_WEBSOCKETS");
-  ProtocolPlan plan = PlanProtocols(o.protocol, env ? env : "", good_p, refused_p);
+  ProtocolPlan plan = PlanFromMemory(memory, a.config().server, "portforward", o.protocol, env,
+                                     static_cast<int64_t>(::time(nullptr)));
   s.order = plan.order;
   s.plan_reason = plan.reason;
   // Forcing SPDY (flag or kubectl's switch) rules out the legacy WebSocket form too.

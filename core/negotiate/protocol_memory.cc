@@ -98,4 +98,17 @@ bool ProtocolMemory::Record(const std::string& server, const std::string& kind,
   return true;
 }
 
+ProtocolPlan PlanFromMemory(const ProtocolMemory& memory, const std::string& server,
+                            const std::string& kind, const std::string& flag, const char* env_value,
+                            int64_t now) {
+  auto remembered = memory.Lookup(server, kind, now);
+  std::optional<StreamProtocol> good, refused;
+  if (remembered) {
+    good = remembered->good;
+    refused = remembered->refused;
+  }
+  return PlanProtocols(flag, env_value ? env_value : "", good ? &*good : nullptr,
+                       refused ? &*refused : nullptr);
+}
+
 }  // namespace kproxy

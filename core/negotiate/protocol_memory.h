@@ -36,4 +36,10 @@ class ProtocolMemory {
   int64_t ttl_;
 };
 
+// The protocol plan for `kind` on `server`: the --protocol flag, the value of kubectl's
+// environment switch (nullptr when unset), and what `memory` remembers (PlanProtocols).
+ProtocolPlan PlanFromMemory(const ProtocolMemory& memory, const std::string& server,
+                            const std::string& kind, const std::string& flag, const char* env_value,
+                            int64_t now);
+
 }  // namespace kproxy

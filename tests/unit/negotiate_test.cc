@@ -99,3 +99,28 @@ TEST_CASE("protocol memory persists per cluster and kind, honours its TTL, survi
 
 }  // namespace
 }  // namespace kproxy
+
+namespace kproxy {
+namespace {
+
+TEST_CASE("PlanFromMemory: remembered SPDY goes first; the environment switch wins") {
+  test::TempDir dir;
+  ProtocolMemory mem((dir.path() / "p.json").string(), 3600);
+  using V = std::vector<StreamProtocol>;
+  auto ws = StreamProtocol::kWebSocket;
+  auto spdy = StreamProtocol::kSpdy;
+  CHECK(PlanFromMemory(mem, "https://a", "exec", "auto", nullptr, 100).order == V{ws, spdy});
+  RememberedOutcome o;
+  o.good = spdy;
+  o.refused = ws;
+  o.at = 100;
+  REQUIRE(mem.Record("https://a", "exec", o));
+  CHECK(PlanFromMemory(mem, "https://a", "exec", "auto", nullptr, 200).order == V{spdy, ws});
+  CHECK(PlanFromMemory(mem, "https://a", "portforward", "auto", nullptr, 200).order ==
+        V{ws, spdy});
+  CHECK(PlanFromMemory(mem, "https://a", "exec", "websocket", nullptr, 200).order == V{ws});
+  CHECK(PlanFromMemory(mem, "https://b", "exec", "auto", "false", 200).order == V{spdy});
+}
+
+}  // namespace
+}  // namespace kproxy
