@@ -18,9 +18,13 @@ class ClusterAccess::AuthedClient : public HttpClient {
       HttpRequest r = request;
       if (!authorization.empty()) r.headers.emplace_back("Authorization", authorization);
       *last_ = authorization;
-      return base_.Do(r);
+      auto response = base_.Do(r);
+      // Kept for the 403 diagnostics: who refused (RBAC or the access proxy's policy).
+      if (response.ok() && response->status == 403) last_forbidden_ = *response;
+      return response;
     });
   }
+  std::optional<HttpResponse> last_forbidden_;
 
  private:
   HttpClient& base_;
@@ -67,8 +71,22 @@ Result<std::unique_ptr<ClusterAccess>> ClusterAccess::Open(const GlobalOptions& 
 }
 
 Result<nlohmann::json> ClusterAccess::GetJson(const std::string& path) {
+  auto* authed = static_cast<AuthedClient*>(authed_.get());
+  authed->last_forbidden_.reset();
   ApiClient api(*authed_);
-  return api.GetJson(path, RequestContext{"get", "", ""});
+  auto result = api.GetJson(path, RequestContext{"get", "", ""});
+  // A 403 on a plain read (e.g. the pod lookup before exec) gets the same classification as a
+  // refused upgrade, so an access-proxy policy denial is named as such, not a bare "Forbidden".
+  if (!result.ok() && result.error().code == ErrorCode::kForbidden && authed->last_forbidden_) {
+    const HttpResponse& r = *authed->last_forbidden_;
+    RefusedResponse refused{r.status, r.headers, r.body.substr(0, 64 * 1024), false,
+                            Transport::kRest};
+    Diagnosis d = ClassifyRefusal(refused, DiagnoseContext("pods"));
+    Error e = result.error();
+    for (const std::string& line : d.explanation) e.message += "\nkproxy: " + line;
+    return e;
+  }
+  return result;
 }
 
 Result<std::vector<std::pair<std::string, std::string>>> ClusterAccess::UpgradeHeaders() {

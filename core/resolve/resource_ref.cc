@@ -284,7 +284,8 @@ Status CheckPodNotCompleted(const json& pod, const std::string& verb) {
   if (phase != "Succeeded" && phase != "Failed") return Status::Ok();
   std::string what = verb == "attach" ? "cannot attach a container in a completed pod"
                                       : "cannot exec into a container in a completed pod";
-  return MakeError(ErrorCode::kConfig, what + "; current phase is " + phase);
+  // kubectl exits 1 here: the pod state, not the configuration, is the problem.
+  return MakeError(ErrorCode::kServer, what + "; current phase is " + phase);
 }
 
 Result<int> ResolvePodPort(const json& pod, const std::string& port) {
