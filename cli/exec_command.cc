@@ -8,6 +8,7 @@
 #include "cli/cluster_access.h"
 #include "cli/commands.h"
 #include "cli/pod_target.h"
+#include "core/base/build_info.h"
 #include "core/base/exit_code.h"
 #include "core/base/log.h"
 #include "core/negotiate/protocol_memory.h"
@@ -120,7 +121,7 @@ int RunExec(ExecOptions o, const GlobalOptions& g, CommandIO& io) {
     s.target.dial.tls.client_key_pem = cert->second;
   }
   s.target.path_and_query = std::move(path);
-  s.target.user_agent = http::DefaultUserAgent(KPROXY_VERSION);
+  s.target.user_agent = KproxyUserAgent();
   auto headers = a.UpgradeHeaders();
   if (!headers.ok()) return Fail(io, headers.error());
   s.target.headers = std::move(*headers);

@@ -3,17 +3,8 @@
 #include <ostream>
 
 #include "cli/commands.h"
+#include "core/base/build_info.h"
 #include "core/base/exit_code.h"
-
-namespace {
-#if defined(__x86_64__)
-constexpr const char* kPlatform = "linux/amd64";
-#elif defined(__aarch64__)
-constexpr const char* kPlatform = "linux/arm64";
-#else
-constexpr const char* kPlatform = "linux/unknown";
-#endif
-}  // namespace
 
 namespace kproxy::cli {
 
@@ -26,12 +17,12 @@ CommandSpec VersionCommand() {
         app.add_option("-o,--output", *output, "Output format: json or yaml")
             ->check(CLI::IsMember({"json", "yaml"}));
         return [output](const GlobalOptions&, CommandIO& io) {
-          nlohmann::json client = {{"gitVersion", "v" KPROXY_VERSION}, {"platform", kPlatform}};
+          nlohmann::json client = {{"gitVersion", "v" KPROXY_VERSION}, {"platform", Platform()}};
           if (*output == "json") {
             io.out << nlohmann::json{{"clientVersion", client}}.dump(2) << "\n";
           } else if (*output == "yaml") {
-            io.out << "clientVersion:\n  gitVersion: v" KPROXY_VERSION "\n  platform: " << kPlatform
-                   << "\n";
+            io.out << "clientVersion:\n  gitVersion: v" KPROXY_VERSION "\n  platform: "
+                   << Platform() << "\n";
           } else {
             io.out << "Client Version: v" KPROXY_VERSION "\n";
           }

@@ -12,7 +12,7 @@ cmake --build "$BUILD_DIR" -j"$(nproc)"
 if command -v clang++ >/dev/null && [ "${KPROXY_SKIP_FUZZ:-0}" != 1 ]; then
   CC=clang CXX=clang++ cmake -S . -B "$BUILD_DIR-fuzz" -G Ninja -DKPROXY_FUZZ=ON \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-  cmake --build "$BUILD_DIR-fuzz" -j"$(nproc)" --target all
+  cmake --build "$BUILD_DIR-fuzz" -j"$(nproc)" --target fuzzers
   export KPROXY_FUZZ_BUILD_DIR="$PWD/$BUILD_DIR-fuzz"
 fi
 ctest --test-dir "$BUILD_DIR" --output-on-failure "$@"

@@ -3,16 +3,10 @@
 #include <cctype>
 #include <cstring>
 
+#include "core/base/build_info.h"
+
 namespace kproxy {
 namespace {
-
-#if defined(__x86_64__)
-constexpr const char* kPlatform = "linux/amd64";
-#elif defined(__aarch64__)
-constexpr const char* kPlatform = "linux/arm64";
-#else
-constexpr const char* kPlatform = "linux/unknown";
-#endif
 
 // RFC 7230 tchar.
 bool IsTokenChar(unsigned char c) {
@@ -21,9 +15,7 @@ bool IsTokenChar(unsigned char c) {
 
 }  // namespace
 
-std::string UserAgent() {
-  return std::string("kproxy/v" KPROXY_VERSION " (") + kPlatform + ") kubernetes/kproxy";
-}
+std::string UserAgent() { return KproxyUserAgent(); }
 
 std::string EscapeExtraKey(std::string_view key) {
   static const char kHex[] = "0123456789ABCDEF";

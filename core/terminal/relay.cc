@@ -2,6 +2,7 @@
 
 #include <limits.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,7 +10,24 @@
 #include <cstring>
 #include <vector>
 
+#include "core/terminal/tty.h"
+
 namespace kproxy {
+namespace {
+
+// Regular files and some character devices (/dev/null) cannot be put in an epoll set: such
+// descriptors are always ready, so the relay reads and writes them without the loop.
+bool CanPoll(int fd) {
+  int ep = epoll_create1(EPOLL_CLOEXEC);
+  if (ep < 0) return false;
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  bool ok = epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) == 0;
+  close(ep);
+  return ok;
+}
+
+}  // namespace
 
 Relay::Relay(EventLoop& loop, RelayOptions options, RelayCallbacks callbacks)
     : loop_(loop), options_(options), cb_(std::move(callbacks)) {
@@ -18,19 +36,50 @@ Relay::Relay(EventLoop& loop, RelayOptions options, RelayCallbacks callbacks)
 }
 
 Relay::~Relay() {
+  *alive_ = false;
   if (in_watch_) loop_.Unwatch(in_watch_);
   if (out_.watch) loop_.Unwatch(out_.watch);
   if (err_.watch) loop_.Unwatch(err_.watch);
 }
 
 void Relay::Start() {
-  if (options_.in_fd >= 0 && !in_watch_ && !input_ended_)
-    in_watch_ = loop_.Watch(options_.in_fd, true, false, [this](IoEvents) { OnStdinReadable(); });
-  for (Output* o : {&out_, &err_})
-    if (o->fd >= 0 && !o->watch)
+  if (options_.in_fd >= 0 && !in_watch_ && !input_ended_ && !in_file_mode_) {
+    if (CanPoll(options_.in_fd))
+      in_watch_ =
+          loop_.Watch(options_.in_fd, true, false, [this](IoEvents) { OnStdinReadable(); });
+    if (!in_watch_) {
+      in_file_mode_ = true;
+      ScheduleFileRead();
+    }
+  }
+  for (Output* o : {&out_, &err_}) {
+    if (o->fd < 0 || o->watch || o->direct) continue;
+    if (CanPoll(o->fd))
       o->watch =
           loop_.Watch(o->fd, false, o->buf.size() > o->off, [this, o](IoEvents) { Flush(*o); });
+    if (!o->watch) {
+      // A regular file: always "writable", and epoll refuses it. Write through.
+      o->direct = true;
+      std::string pending = o->buf.substr(o->off);
+      o->buf.clear();
+      o->off = 0;
+      Queue(*o, pending);
+    }
+  }
   UpdateInputInterest();
+}
+
+void Relay::ScheduleFileRead() {
+  if (!in_file_mode_ || input_ended_ || input_paused_ || file_read_scheduled_) return;
+  file_read_scheduled_ = true;
+  auto alive = alive_;
+  loop_.Post([this, alive] {
+    if (!*alive) return;
+    file_read_scheduled_ = false;
+    if (input_ended_ || input_paused_) return;
+    OnStdinReadable();
+    ScheduleFileRead();
+  });
 }
 
 void Relay::StopInput() {
@@ -42,13 +91,14 @@ void Relay::StopInput() {
 }
 
 void Relay::UpdateInputInterest() {
-  if (!in_watch_) return;
+  if (!in_watch_ && !in_file_mode_) return;
   size_t queued = cb_.transport_buffered ? cb_.transport_buffered() : 0;
   bool pause = queued > options_.high_water;
   if (pause != input_paused_) {
     input_paused_ = pause;
-    loop_.SetInterest(in_watch_, !pause, false);
+    if (in_watch_) loop_.SetInterest(in_watch_, !pause, false);
   }
+  if (in_file_mode_) ScheduleFileRead();
 }
 
 void Relay::ResumeCheck() { UpdateInputInterest(); }
@@ -68,6 +118,14 @@ void Relay::OnStdinReadable() {
 
 void Relay::Queue(Output& o, std::string_view bytes) {
   if (o.fd < 0 || o.failed || bytes.empty()) return;
+  if (o.direct) {
+    Status s = WriteFull(o.fd, bytes);
+    if (!s.ok()) {
+      o.failed = true;
+      if (cb_.on_output_error) cb_.on_output_error(s.error());
+    }
+    return;
+  }
   bool was_empty = o.buf.size() == o.off;
   o.buf.append(bytes);
   if (OutputBlocked()) was_blocked_ = true;

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -60,6 +61,7 @@ class Relay {
   struct Output {
     int fd = -1;
     EventLoop::WatchId watch = 0;
+    bool direct = false;  // a regular file (epoll cannot watch it): written at once
     std::string buf;
     size_t off = 0;  // bytes of buf already written
     bool failed = false;
@@ -68,11 +70,17 @@ class Relay {
   void Flush(Output& o);
   void OnStdinReadable();
   void UpdateInputInterest();
+  void ScheduleFileRead();
 
   EventLoop& loop_;
   RelayOptions options_;
   RelayCallbacks cb_;
   EventLoop::WatchId in_watch_ = 0;
+  // stdin is a regular file (`< file`): epoll cannot watch it, so reads are posted to the
+  // loop one chunk at a time, still paused by the transport's back-pressure.
+  bool in_file_mode_ = false;
+  bool file_read_scheduled_ = false;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   bool input_paused_ = false;
   bool input_ended_ = false;
   bool was_blocked_ = false;

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/base/build_info.h"
+
 namespace kproxy::http {
 namespace {
 
@@ -97,21 +99,7 @@ std::string BuildExecQuery(const ExecQuery& q) {
 }
 
 std::string DefaultUserAgent(std::string_view version, std::string_view commit) {
-#if defined(__linux__)
-  constexpr const char* kOs = "linux";
-#elif defined(__APPLE__)
-  constexpr const char* kOs = "darwin";
-#else
-  constexpr const char* kOs = "unknown";
-#endif
-#if defined(__x86_64__)
-  constexpr const char* kArch = "amd64";
-#elif defined(__aarch64__)
-  constexpr const char* kArch = "arm64";
-#else
-  constexpr const char* kArch = "unknown";
-#endif
-  return "kproxy/" + std::string(version) + " (" + kOs + "/" + kArch + ") kubernetes/" +
+  return "kproxy/" + std::string(version) + " (" + Platform() + ") kubernetes/" +
          std::string(commit);
 }
 

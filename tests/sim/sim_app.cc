@@ -21,6 +21,7 @@
 #include "tests/sim/proxy/jwt.h"
 #include "tests/sim/server/http_server.h"
 #include "tests/sim/server/tls_context.h"
+#include "tests/sim/streaming/streaming_handler.h"
 
 namespace kproxy::sim {
 
@@ -209,6 +210,9 @@ int Up(const UpOptions& opt) {
   }
 
   ApiServer api(*fixture, *faults);
+  streaming::StreamingConfig streaming_config;
+  streaming_config.work_dir = dir.string();  // container commands run in the sim's directory
+  api.set_streaming_handler(streaming::MakeStreamingHandler(streaming_config));
   ServerOptions api_opts;
   api_opts.port = opt.api_port;
   api_opts.tls = *api_ctx;
