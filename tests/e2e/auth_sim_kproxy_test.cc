@@ -94,7 +94,8 @@ struct Rig {
     for (const auto& e : fs::directory_iterator(CacheDir(), ec)) {
       if (e.path().extension() != ".json") continue;
       auto j = json::parse(Slurp(e.path()), nullptr, false);
-      if (j.is_object()) return j.value("token", "");
+      // Other kproxy state lives here too (protocols.json: the exec protocol memory).
+      if (j.is_object() && !j.value("token", "").empty()) return j.value("token", "");
     }
     return "";
   }
@@ -250,6 +251,42 @@ TEST_SUITE("e2e.auth-sim") {
         CHECK(r.Err(n).find(jwt) == std::string::npos);
         // The signature alone is as good as the token to an attacker who can guess the rest.
         CHECK(r.Err(n).find(jwt.substr(jwt.rfind('.') + 1)) == std::string::npos);
+      }
+    }
+  }
+
+  TEST_CASE("kproxy exec through the emulator: first-use login, re-login after a revocation") {
+    Rig r;
+    const std::vector<std::string> exec = {Kproxy(), "--context",  "sso",
+                                           "exec",   "deploy/web", "--",
+                                           "sh",     "-c",         "echo hello-$((6*7))"};
+    r.Run("first", /*tty=*/true, {r.Browser()}, exec);
+    CHECK_MESSAGE(r.Rc("first") == "0\n", r.Err("first"));
+    CHECK(r.Out("first").find("hello-42") != std::string::npos);
+    CHECK(r.Stats()["signIns"] == 1);
+    std::string first = r.CachedJwt();
+    // The upgrade request is refused (401) with the dead session: one re-login, one retry.
+    r.Revoke("{}");
+    r.Run("again", /*tty=*/true, {r.Browser()}, exec);
+    CHECK_MESSAGE(r.Rc("again") == "0\n", r.Err("again"));
+    CHECK(r.Out("again").find("hello-42") != std::string::npos);
+    json s = r.Stats();
+    CHECK(s["signIns"] == 2);
+    CHECK(s["signInPageHits"] == 2);
+    std::string second = r.CachedJwt();
+    CHECK(second != first);
+    // Non-interactive after another revocation: exit 81, no browser, nothing run.
+    r.Revoke("{}");
+    r.Run("ni", /*tty=*/false, {r.RecordingBrowser()}, exec);
+    CHECK(r.Rc("ni") == "81\n");
+    CHECK(r.Err("ni").find("kproxy login --server " + r.route) != std::string::npos);
+    CHECK(r.Out("ni").find("hello-42") == std::string::npos);
+    CHECK_FALSE(fs::exists(r.Opened()));
+    CHECK(r.Stats()["signIns"] == 2);
+    for (const char* n : {"first", "again", "ni"}) {
+      for (const auto& jwt : {first, second}) {
+        CHECK(r.Out(n).find(jwt) == std::string::npos);
+        CHECK(r.Err(n).find(jwt) == std::string::npos);
       }
     }
   }

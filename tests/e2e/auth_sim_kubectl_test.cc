@@ -4,7 +4,11 @@
 // The sign-in is done by tests/scripts/sim-browser.sh (the fixture user alice); every command
 // runs through tests/scripts/auth_run.sh with a clean environment, under a pty when it must be
 // interactive (client-go sets spec.interactive only when kubectl's stdin is a terminal).
+#include <arpa/inet.h>
 #include <doctest/doctest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,7 +16,9 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <thread>
 
+#include "tests/support/kubectl_versions.h"
 #include "tests/support/sim_process.h"
 #include "tests/support/test_env.h"
 
@@ -55,9 +61,9 @@ struct Rig {
   std::string route;
   std::string ca;
 
-  explicit Rig(const std::string& exec_api = "v1") {
+  explicit Rig(const std::string& exec_api = "v1", const SimOptions& options = {}) {
     std::string err;
-    sim = SimProcess::Start(SimOptions{}, &err);
+    sim = SimProcess::Start(options, &err);
     REQUIRE_MESSAGE(sim, err);
     route = sim->proxy_url();
     ca = sim->ca_pem();
@@ -118,7 +124,8 @@ struct Rig {
     for (const auto& e : fs::directory_iterator(CacheDir(), ec)) {
       if (e.path().extension() != ".json") continue;
       auto j = json::parse(Slurp(e.path()), nullptr, false);
-      if (j.is_object()) return j.value("token", "");
+      // Other kproxy state lives here too (protocols.json: the exec protocol memory).
+      if (j.is_object() && !j.value("token", "").empty()) return j.value("token", "");
     }
     return "";
   }
@@ -127,6 +134,7 @@ struct Rig {
     for (const auto& e : fs::directory_iterator(CacheDir())) {
       if (e.path().extension() != ".json") continue;
       auto j = json::parse(Slurp(e.path()));
+      if (!j.contains("token")) continue;
       REQUIRE(j.contains("last_good_probe"));
       j["last_good_probe"] = j["last_good_probe"].get<long long>() - seconds;
       std::ofstream(e.path()) << j.dump();
@@ -140,6 +148,66 @@ struct Rig {
     return json::parse(r.body).value("user", "");
   }
 };
+
+// The "container port" behind port-forward: answers every connection on 127.0.0.1:0 with one
+// line, then closes it.
+class PodPort {
+ public:
+  PodPort() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 && ::listen(fd_, 8) == 0 &&
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
+      port_ = ntohs(a.sin_port);
+    }
+    thread_ = std::thread([this] {
+      while (true) {
+        int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+        if (c < 0) return;
+        static const char kLine[] = "pong from the pod\n";
+        (void)::send(c, kLine, sizeof kLine - 1, MSG_NOSIGNAL);
+        ::close(c);
+      }
+    });
+  }
+  ~PodPort() {
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    thread_.join();
+  }
+  int port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+// Connects to 127.0.0.1:port and reads until the peer closes (bounded).
+std::string ReadFromPort(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  std::string got;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < deadline) {
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, 200) <= 0) continue;
+      char buf[256];
+      ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      got.append(buf, static_cast<size_t>(n));
+    }
+  }
+  ::close(fd);
+  return got;
+}
 
 bool Listed(const std::string& out) {
   return out.find("NAME") != std::string::npos &&
@@ -307,6 +375,60 @@ TEST_SUITE("e2e.auth-sim") {
     json s = r.Stats();
     CHECK(s["loginApiCalls"] == 1);  // only the first, interactive run's
     CHECK(s["signInPageHits"] == 1);
+  }
+
+  TEST_CASE("kubectl exec and port-forward through the emulator with the kproxy credential") {
+    fs::path kubectl = Kubectl("1.33");
+    REQUIRE(!kubectl.empty());
+    PodPort pod;
+    REQUIRE(pod.port() > 0);
+    // The default fixture, with the web pods' container port 8080 served by `pod`.
+    TempDir fixture_dir;
+    std::string fixture = Slurp(SourceDir() / "tests/data/sim/default.yaml");
+    for (size_t at; (at = fixture.find("8080: 18080")) != std::string::npos;) {
+      fixture.replace(at, 11, "8080: " + std::to_string(pod.port()));
+    }
+    fs::path fixture_path = fixture_dir.path() / "fixture.yaml";
+    std::ofstream(fixture_path) << fixture;
+    SimOptions options;
+    options.fixture = fixture_path.string();
+    Rig r("v1", options);
+    // exec signs in on first use (interactive under a pty).
+    r.Run("exec", /*tty=*/true, {r.Browser()},
+          {kubectl.string(), "--context", "sso", "exec", "web-7d9f5c6b8-abcde", "--", "sh", "-c",
+           "echo hello-$((6*7))"});
+    CHECK_MESSAGE(r.Rc("exec") == "0\n", r.Err("exec"));
+    CHECK(r.Out("exec") == "hello-42\n");
+    CHECK(r.Stats()["signIns"] == 1);
+    // exec, non-interactive, with a remote exit code: the cached session.
+    r.Run("exec3", /*tty=*/false, {},
+          {kubectl.string(), "--context", "sso", "exec", "deploy/web", "--", "sh", "-c", "exit 3"});
+    CHECK_MESSAGE(r.Rc("exec3") == "3\n", r.Err("exec3"));
+    // port-forward from the cached session; the test's own environment must not leak in.
+    fs::path home = r.work.path() / "home";
+    auto pf = PtyChild::Start(
+        {kubectl.string(), "--context", "sso", "port-forward", "pod/web-7d9f5c6b8-abcde", ":8080"},
+        {"HOME=" + home.string(), "XDG_CACHE_HOME=" + (r.work.path() / "cache").string(),
+         "KUBECONFIG=" + (r.work.path() / "kubeconfig").string(), "BROWSER=/bin/false",
+         "CI=", "KPROXY_SERVICE_ACCOUNT_FILE="},
+        80, 24);
+    REQUIRE(pf);
+    REQUIRE_MESSAGE(pf->WaitFor(" -> 8080", 20000), pf->output());
+    std::smatch m;
+    const std::string out = pf->output();
+    REQUIRE(
+        std::regex_search(out, m, std::regex("Forwarding from 127\\.0\\.0\\.1:(\\d+) -> 8080")));
+    CHECK(ReadFromPort(std::stoi(m[1])) == "pong from the pod\n");
+    CHECK(ReadFromPort(std::stoi(m[1])) == "pong from the pod\n");
+    json s = r.Stats();
+    CHECK(s["signIns"] == 1);
+    CHECK(s["signInPageHits"] == 1);
+    std::string jwt = r.CachedJwt();
+    CHECK(pf->output().find(jwt) == std::string::npos);
+    for (const char* n : {"exec", "exec3"}) {
+      CHECK(r.Out(n).find(jwt) == std::string::npos);
+      CHECK(r.Err(n).find(jwt) == std::string::npos);
+    }
   }
 }
 
