@@ -11,6 +11,7 @@
 #include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <regex>
 
 #include "tests/support/sim_process.h"
 #include "tests/support/test_env.h"
@@ -235,6 +236,23 @@ TEST_SUITE("e2e.auth-sim") {
     run("status", false, {Kproxy(), "-v", "10", "auth", "status"});
     CHECK(r.Out("status").find("alice@example.com") != std::string::npos);
     run("status-json", false, {Kproxy(), "-v", "10", "auth", "status", "-o", "json"});
+    // The plugin itself at -v 10, as kubectl runs it (cluster info from the kubeconfig's CA):
+    // the token goes to stdout inside the ExecCredential, and only there.
+    std::string kubeconfig = Slurp(r.work.path() / "kubeconfig");
+    std::smatch ca;
+    REQUIRE(std::regex_search(kubeconfig, ca, std::regex("certificate-authority-data: (\\S+)")));
+    json info = {{"apiVersion", "client.authentication.k8s.io/v1"},
+                 {"kind", "ExecCredential"},
+                 {"spec",
+                  {{"interactive", false},
+                   {"cluster", {{"server", r.route}, {"certificate-authority-data", ca[1]}}}}}};
+    r.Run("plugin", false, {"KUBERNETES_EXEC_INFO=" + info.dump()},
+          {Kproxy(), "-v", "10", "credential", "--server", r.route});
+    CHECK_MESSAGE(r.Rc("plugin") == "0\n", r.Err("plugin"));
+    json cred = json::parse(r.Out("plugin"), nullptr, false);
+    REQUIRE(cred.is_object());
+    CHECK(cred["status"]["token"] == "Pomerium-" + first);
+    CHECK(r.Err("plugin").find(first) == std::string::npos);
     // A re-login after revocation, at -v 10, logs the whole 401 → login → retry path.
     r.Revoke("{}");
     run("relogin", true, {Kproxy(), "-v", "10", "--context", "sso", "get", "pods"});
