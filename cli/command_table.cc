@@ -10,6 +10,7 @@ const std::vector<CommandSpec>& CommandTable() {
       GetCommand(),
       ExecCommand(),
       AttachCommand(),
+      PortForwardCommand(),
       ConfigViewCommand(),
       ConfigGetContextsCommand(),
       ConfigCurrentContextCommand(),
@@ -19,6 +20,9 @@ const std::vector<CommandSpec>& CommandTable() {
       AuthStatusCommand(),
       CredentialCommand(),
       KubeconfigSetCredentialsCommand(),
+      CompletionCommand(),
+      CompleteCommand(),
+      ManCommand(),
   };
   // clang-format on
   return table;

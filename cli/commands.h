@@ -16,6 +16,7 @@ CommandSpec ConfigUseContextCommand();
 CommandSpec GetCommand();
 CommandSpec ExecCommand();
 CommandSpec AttachCommand();
+CommandSpec PortForwardCommand();
 
 // `get pods` after the kubeconfig is resolved: prints to io.out/io.err, returns the exit
 // status (cli/get_command.cc). `request.namespace_` is taken from config.
@@ -26,5 +27,8 @@ CommandSpec LogoutCommand();
 CommandSpec AuthStatusCommand();
 CommandSpec CredentialCommand();
 CommandSpec KubeconfigSetCredentialsCommand();
+CommandSpec CompletionCommand();  // completion bash|zsh|fish
+CommandSpec CompleteCommand();    // __complete WORDS... (hidden, called by the scripts)
+CommandSpec ManCommand();         // __man (hidden, generates kproxy.1 at build time)
 
 }  // namespace kproxy::cli

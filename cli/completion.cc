@@ -63,6 +63,19 @@ std::vector<std::string> Filter(std::vector<std::string> items, const std::strin
   return out;
 }
 
+// The values a CLI11 IsMember check allows, read back from the option's type name
+// ("TEXT:{json,yaml}"), so completion offers exactly what the parser accepts.
+std::vector<std::string> MemberValues(const CLI::Option* o) {
+  std::string type = o->get_type_name();
+  auto open = type.find(":{");
+  if (open == std::string::npos || type.back() != '}') return {};
+  std::vector<std::string> out;
+  std::istringstream items(type.substr(open + 2, type.size() - open - 3));
+  for (std::string item; std::getline(items, item, ',');)
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
 }  // namespace
 
 std::vector<std::string> Complete(CLI::App& app, const std::vector<std::string>& words,
@@ -103,27 +116,41 @@ std::vector<std::string> Complete(CLI::App& app, const std::vector<std::string>&
   }
   if (after_dashdash) return {};  // the remote command's own words
 
+  auto values = [&](const CLI::Option* o, const std::string& prefix) -> std::vector<std::string> {
+    std::string key = OptionKey(o);
+    if (auto allowed = MemberValues(o); !allowed.empty()) return Filter(allowed, prefix);
+    if (key == "output") return Filter({"json", "yaml", "wide", "name"}, prefix);
+    if (key == "protocol") return Filter({"auto", "websocket", "spdy"}, prefix);
+    if (key == "context") return Filter(source.Contexts(), prefix);
+    if (key == "cluster") return Filter(source.Clusters(), prefix);
+    if (key == "user") return Filter(source.Users(), prefix);
+    if (key == "namespace") return Filter(source.Namespaces(context), prefix);
+    if (key == "container" && !positionals.empty()) {
+      std::string pod = positionals.front();
+      if (pod.rfind("pod/", 0) == 0) pod = pod.substr(4);
+      return Filter(source.Containers(context, ns, pod), prefix);
+    }
+    return {};
+  };
+
   // A value for the option just before the cursor.
   if (n > 0) {
     const std::string& prev = words[n - 1];
     const CLI::Option* o = prev.size() > 1 && prev[0] == '-' && prev.find('=') == std::string::npos
                                ? FindOption(node, prev)
                                : nullptr;
-    if (TakesValue(o)) {
-      std::string key = OptionKey(o);
-      if (key == "output") return Filter({"json", "yaml", "wide", "name"}, cur);
-      if (key == "protocol") return Filter({"auto", "websocket", "spdy"}, cur);
-      if (key == "context") return Filter(source.Contexts(), cur);
-      if (key == "cluster") return Filter(source.Clusters(), cur);
-      if (key == "user") return Filter(source.Users(), cur);
-      if (key == "namespace") return Filter(source.Namespaces(context), cur);
-      if (key == "container" && !positionals.empty()) {
-        std::string pod = positionals.front();
-        if (pod.rfind("pod/", 0) == 0) pod = pod.substr(4);
-        return Filter(source.Containers(context, ns, pod), cur);
-      }
-      return {};
-    }
+    if (TakesValue(o)) return values(o, cur);
+  }
+
+  // "--output=js": the value after '=', offered with the flag in front as the shells expect
+  // (the scripts strip the part before '=' where the shell splits words there).
+  if (cur.rfind("--", 0) == 0 && cur.find('=') != std::string::npos) {
+    const CLI::Option* o = FindOption(node, cur);
+    if (!TakesValue(o)) return {};
+    std::string flag = cur.substr(0, cur.find('=') + 1);
+    std::vector<std::string> out;
+    for (auto& v : values(o, cur.substr(flag.size()))) out.push_back(flag + v);
+    return out;
   }
 
   if (cur.size() > 0 && cur[0] == '-') {
@@ -143,10 +170,16 @@ std::vector<std::string> Complete(CLI::App& app, const std::vector<std::string>&
     for (CLI::App* sub : node->get_subcommands([](CLI::App* a) { return Visible(a); }))
       out.push_back(sub->get_name());
   std::string path = NodePath(node);
+  const bool pod_command = path == "exec" || path == "attach" || path == "port-forward" ||
+                           path == "logs" || path == "get pods";
   if (positionals.empty()) {
-    if (path == "exec" || path == "attach" || path == "port-forward" || path == "get pods" ||
-        path == "logs")
-      for (auto& p : source.Pods(context, ns)) out.push_back(p);
+    if (pod_command) {
+      // kubectl's TYPE/NAME form: "pod/we" completes to "pod/web-1".
+      std::string prefix;
+      for (const char* type : {"pod/", "pods/", "po/"})
+        if (cur.rfind(type, 0) == 0) prefix = type;
+      for (auto& p : source.Pods(context, ns)) out.push_back(prefix + p);
+    }
     if (path == "config use-context" || path == "config get-contexts" || path == "login" ||
         path == "logout")
       for (auto& c : source.Contexts()) out.push_back(c);
@@ -154,6 +187,10 @@ std::vector<std::string> Complete(CLI::App& app, const std::vector<std::string>&
       for (const char* s : {"bash", "zsh", "fish"}) out.push_back(s);
     if (path == "get")
       for (const char* s : {"pods"}) out.push_back(s);
+  } else if (path == "get" && positionals.size() == 1 &&
+             (positionals[0] == "pods" || positionals[0] == "pod" || positionals[0] == "po")) {
+    // `get pods NAME`: get takes the type as its first positional.
+    for (auto& p : source.Pods(context, ns)) out.push_back(p);
   }
   return Filter(out, cur);
 }
@@ -168,13 +205,17 @@ _kproxy() {
   IFS=$' \t\n' read -r -a words <<< "$line"
   [[ "$line" =~ [[:space:]]$ ]] && words+=("")
   COMPREPLY=( $("${words[0]}" __complete "${words[@]:1}" 2>/dev/null) )
-  local w="${words[${#words[@]}-1]}"
-  if [[ "$w" == *:* && "$COMP_WORDBREAKS" == *:* ]]; then
-    local prefix="${w%"${w##*:}"}"
-    COMPREPLY=( "${COMPREPLY[@]#"$prefix"}" )
-  fi
+  # Readline replaces only the text after the last COMP_WORDBREAKS character (':' in
+  # "8080:80", '=' in "--output=json"), so candidates lose what comes before it.
+  local w="${words[${#words[@]}-1]}" prefix="" i
+  for (( i=${#w}-1; i>=0; i-- )); do
+    if [[ "$COMP_WORDBREAKS" == *"${w:i:1}"* ]]; then prefix="${w:0:i+1}"; break; fi
+  done
+  [[ -n "$prefix" ]] && COMPREPLY=( "${COMPREPLY[@]#"$prefix"}" )
+  return 0
 }
-complete -o default -o nospace -F _kproxy kproxy kubectl-kproxy 2>/dev/null || complete -F _kproxy kproxy
+# -o default: when kproxy has nothing to offer (e.g. --kubeconfig <TAB>), complete file names.
+complete -o default -F _kproxy kproxy kubectl-kproxy
 )";
   if (shell == "zsh")
     return R"(#compdef kproxy kubectl-kproxy
@@ -227,26 +268,50 @@ std::string RoffEscape(const std::string& s) {
   return fixed;
 }
 
-void OptionsSection(std::ostringstream& m, const CLI::App* node) {
+// RoffEscape for text inside one line (no trailing newline).
+std::string Inline(const std::string& s) {
+  std::string out = RoffEscape(s);
+  if (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
+}
+
+void OptionsSection(std::ostringstream& m, const CLI::App* node, bool with_help) {
   for (const CLI::Option* o : node->get_options({})) {
-    if (o->get_positional()) continue;
+    // Every command has -h/--help; it is listed once, under GLOBAL OPTIONS.
+    if (o->get_positional() || (!with_help && o == node->get_help_ptr())) continue;
     std::string names;
     for (const auto& s : o->get_snames())
       names += (names.empty() ? "" : ", ") + std::string("-") + s;
     for (const auto& l : o->get_lnames())
       names += (names.empty() ? "" : ", ") + std::string("--") + l;
     if (names.empty()) continue;
-    m << ".TP\n.B " << RoffEscape(names) << RoffEscape(o->get_description());
+    m << ".TP\n\\fB" << Inline(names) << "\\fR";
+    if (o->get_expected_min() > 0) m << " \\fI" << Inline(o->get_type_name()) << "\\fR";
+    m << "\n" << RoffEscape(o->get_description());
   }
+}
+
+// "shell" → " \fIshell\fR" for each positional of `node`, as a synopsis shows them.
+std::string Positionals(const CLI::App* node) {
+  std::string out;
+  for (const CLI::Option* o : node->get_options({})) {
+    if (!o->get_positional()) continue;
+    out += " \\fI" + Inline(o->get_name()) + (o->get_expected_max() > 1 ? "...\\fR" : "\\fR");
+  }
+  return out;
 }
 
 void CommandSection(std::ostringstream& m, CLI::App* node) {
   for (CLI::App* sub : node->get_subcommands([](CLI::App* a) { return Visible(a); })) {
     std::string path = NodePath(sub);
-    m << ".SS \"kproxy " << path << "\"\n" << RoffEscape(sub->get_description());
-    if (!sub->get_options({}).empty()) {
+    m << ".SS \"kproxy " << path << Positionals(sub) << "\"\n"
+      << RoffEscape(sub->get_description());
+    bool has_options = false;
+    for (const CLI::Option* o : sub->get_options({}))
+      has_options |= !o->get_positional() && o != sub->get_help_ptr();
+    if (has_options) {
       m << ".RS\n";
-      OptionsSection(m, sub);
+      OptionsSection(m, sub, false);
       m << ".RE\n";
     }
     if (!sub->get_footer().empty()) m << ".PP\n.nf\n" << RoffEscape(sub->get_footer()) << ".fi\n";
@@ -270,7 +335,7 @@ std::string ManPage(CLI::App& app) {
     << ".SH COMMANDS\n";
   CommandSection(m, &app);
   m << ".SH GLOBAL OPTIONS\n";
-  OptionsSection(m, &app);
+  OptionsSection(m, &app, true);
   m << ".SH EXIT STATUS\n";
   for (const auto& d : kExitStatusDocs)
     m << ".TP\n.B " << d.status << "\n" << RoffEscape(d.meaning);
@@ -279,6 +344,14 @@ std::string ManPage(CLI::App& app) {
        "for exec and attach.\n.TP\n.B KUBECTL_PORT_FORWARD_WEBSOCKETS\n\\fBfalse\\fR forces "
        "SPDY for port\\-forward.\n.TP\n.B KPROXY_SERVICE_ACCOUNT_FILE\nA service\\-account "
        "token used instead of the interactive login (CI).\n"
+    << ".SH FILES\n.TP\n.B /usr/bin/kubectl\\-kproxy\nA link to kproxy: kubectl runs it for "
+       "\\fBkubectl kproxy\\fR \\fIcommand\\fR, so kproxy works as a kubectl plugin.\n"
+       ".TP\n.B /usr/share/bash\\-completion/completions/kproxy\n.TQ\n"
+       ".B /usr/share/zsh/vendor\\-completions/_kproxy\n.TQ\n"
+       ".B /usr/share/fish/vendor_completions.d/kproxy.fish\nThe output of \\fBkproxy "
+       "completion\\fR for each shell; they ask \\fBkproxy __complete\\fR for candidates.\n"
+       ".TP\n.B ~/.cache/kproxy/\nThe access\\-proxy token cache (0600 files, honours "
+       "\\fBXDG_CACHE_HOME\\fR).\n"
     << ".SH SEE ALSO\n.BR kubectl (1)\n";
   return m.str();
 }

@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
   libcli11-dev libcurl4-openssl-dev libwebsockets-dev libssl-dev openssl
   nlohmann-json3-dev doctest-dev libyaml-cpp-dev zlib1g-dev
-  nginx-light tinyproxy-bin bash zsh fish tmux procps time man-db rpm file
+  nginx-light tinyproxy-bin bash bash-completion zsh fish tmux procps time man-db rpm file dpkg-dev
   curl
 )
 

@@ -82,4 +82,10 @@ std::unique_ptr<PendingDial> DialSpdy(EventLoop& loop, const UpgradeTarget& targ
                                       std::vector<std::string> versions,
                                       const RefusalContext& context, DialDone done);
 
+// Port-forward over the WebSocket tunnel (kubectl >= 1.31): offers "SPDY/3.1+portforward.k8s.io"
+// and runs a client SPDY session as a byte stream inside binary messages (protocols.md §6).
+// negotiated() is the inner protocol, "portforward.k8s.io"; kind() is kWebSocket.
+std::unique_ptr<PendingDial> DialWebSocketTunnel(EventLoop& loop, const UpgradeTarget& target,
+                                                 const RefusalContext& context, DialDone done);
+
 }  // namespace kproxy
