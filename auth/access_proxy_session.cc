@@ -112,7 +112,9 @@ Result<Session> AcquireSession(const SessionOptions& o, const SessionDeps& d) {
     int64_t now = UnixNow(env);
     if (!Usable(e, now)) return std::nullopt;
     RegisterSecret(e.token);
-    bool fresh_probe = e.last_good_probe && now - *e.last_good_probe < kProbeMemory.count();
+    bool asked_again = !o.caller.empty() && e.last_caller == o.caller;
+    bool fresh_probe =
+        !asked_again && e.last_good_probe && now - *e.last_good_probe < kProbeMemory.count();
     if (!(fresh_probe || (trust_fresh && e.obtained_at >= start))) {
       switch (ProbeSession(route, e.token, *d.http)) {
         case Probe::kGood:
@@ -126,6 +128,10 @@ Result<Session> AcquireSession(const SessionOptions& o, const SessionDeps& d) {
         case Probe::kUnknown:
           break;  // the proxy is unreachable: let the real request report that
       }
+    }
+    if (!o.caller.empty() && e.last_caller != o.caller) {
+      e.last_caller = o.caller;
+      if (Status s = cache.Save(key, e); !s) Log(1, s.error().message);
     }
     return Session{e.token, route, "cache", e.expiry};
   };
@@ -201,6 +207,7 @@ Result<Session> AcquireSession(const SessionOptions& o, const SessionDeps& d) {
   e.method = "access-proxy-login";
   e.expiry = ExpiryOf(*jwt);
   e.last_good_probe = e.obtained_at;  // the proxy just issued it
+  e.last_caller = o.caller;
   if (Status s = cache.Save(key, e); !s) return s.error();
   return Session{e.token, route, e.method, e.expiry};
 }

@@ -34,6 +34,10 @@ struct SessionOptions {
   bool interactive = false;      // may a browser be opened? (see IsInteractive)
   bool force_login = false;      // `kproxy login`: sign in even with a good cached session
   bool respect_cooldown = true;  // plugin mode: no new tab right after an abandoned login
+  // Plugin mode: who is asking (the parent process, "pid:N"). client-go re-runs its exec
+  // plugin only after a 401 (we give no expiry), so a caller asking again for the token it
+  // was already given means the proxy refused it: probe now, whatever the probe memory says.
+  std::string caller;
 };
 
 struct SessionDeps {

@@ -45,6 +45,7 @@ json ToJson(const CacheEntry& e) {
             {"method", e.method}, {"rejected", e.rejected}};
   if (e.expiry) j["expiry"] = *e.expiry;
   if (e.last_good_probe) j["last_good_probe"] = *e.last_good_probe;
+  if (!e.last_caller.empty()) j["last_caller"] = e.last_caller;
   return j;
 }
 
@@ -65,6 +66,7 @@ std::optional<CacheEntry> FromJson(const std::string& text) {
   str("mode", &e.mode);
   str("token", &e.token);
   str("method", &e.method);
+  str("last_caller", &e.last_caller);
   e.obtained_at = num("obtained_at").value_or(0);
   e.expiry = num("expiry");
   e.last_good_probe = num("last_good_probe");

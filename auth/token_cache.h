@@ -27,6 +27,7 @@ struct CacheEntry {
   std::optional<int64_t> expiry;           // unix seconds, when the token says
   std::optional<int64_t> last_good_probe;  // unix seconds
   bool rejected = false;                   // some kproxy process saw it refused
+  std::string last_caller;                 // who `kproxy credential` last gave it to ("pid:N")
 };
 
 // An exclusive flock on <key>.lock; released when destroyed.

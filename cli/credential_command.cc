@@ -1,6 +1,8 @@
 // `kproxy credential`: kproxy as a client-go credential plugin (auth.md §3). stdout carries
 // exactly one ExecCredential JSON object and a newline, nothing else, ever; every prompt, URL
 // and diagnostic goes to stderr; every failure is one stderr line and a non-zero exit.
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <ostream>
 
@@ -58,6 +60,7 @@ int RunCredential(const CredentialOptions& o, const GlobalOptions& g, CommandIO&
   so.interactive = auth::IsInteractive(
       env, exec_info_text ? std::optional<bool>(info->interactive) : std::nullopt);
   so.respect_cooldown = true;
+  so.caller = "pid:" + std::to_string(::getppid());  // kubectl, re-running us after a 401
 
   RestConfig route_config;
   route_config.server = so.route;

@@ -239,6 +239,10 @@ TEST_SUITE("e2e.sim") {
     HttpsRequest(p.ca, "POST", p.url + "/.sim/revoke", {}, R"({"user":"alice"})");
     CHECK(p.Get("/version", {"Authorization: Bearer Pomerium-" + a2, kKubeUA}).status == 401);
     CHECK(p.Get("/version", {"Authorization: Bearer Pomerium-" + b1, kKubeUA}).status == 200);
+    // Only the sessions minted so far: alice may sign in again.
+    CHECK(p.Get("/version",
+                {"Authorization: Bearer Pomerium-" + p.SignIn("alice", "alice-pass"), kKubeUA})
+              .status == 200);
     HttpsRequest(p.ca, "POST", p.url + "/.sim/revoke", {}, "");
     CHECK(p.Get("/version", {"Authorization: Bearer Pomerium-" + b1, kKubeUA}).status == 401);
     CHECK(p.Get("/version",

@@ -123,8 +123,12 @@ std::string Kubeconfig(const Fixture& fixture, const std::string& ca_pem,
   for (const RouteInstance& r : routes) {
     if (r.name != "default") continue;
     y += "- name: sso\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n"
-         "      command: " + Q(KproxyCommand()) + "\n      args: [\"credential\", \"--server\", " +
-         Q(r.url) + "]\n      interactiveMode: IfAvailable\n      installHint: " +
+         "      command: " +
+         Q(KproxyCommand()) + "\n      args: [\"credential\", \"--server\", " + Q(r.url) +
+         "]\n      interactiveMode: IfAvailable\n"
+         // Real kubectl runs the plugin as a child: without the cluster info it cannot know
+         // the simulator's CA and the login request fails TLS verification.
+         "      provideClusterInfo: true\n      installHint: " +
          Q("kproxy is built by tests/run-all.sh (build/kproxy)") + "\n";
   }
   y += "contexts:\n";

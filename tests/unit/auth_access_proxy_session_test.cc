@@ -284,6 +284,35 @@ TEST_CASE("access proxy: a revoked session is marked rejected, then one re-login
   CHECK((*h.cache.Load(h.Key()))->rejected);
 }
 
+TEST_CASE("access proxy: a plugin caller asking again probes despite the probe memory") {
+  // client-go re-runs the plugin only after a 401: the same caller asking again means the
+  // token it was given has been refused, even within the ~60 s a good probe is remembered.
+  Harness h;
+  FollowingBrowser browser(&h.fake);
+  auto o = h.Options();
+  o.caller = "pid:100";
+  auto first = AcquireSession(o, h.Deps(browser.Opener()));
+  REQUIRE(first.ok());
+  const int probes = h.proxy.probe_hits();
+  SessionOptions other = h.Options(false);
+  other.caller = "pid:200";
+  auto a = AcquireSession(other, h.Deps({}));
+  REQUIRE(a.ok());
+  CHECK(a->jwt == first->jwt);
+  CHECK(h.proxy.probe_hits() == probes);  // a new caller: the remembered probe is enough
+  auto b = AcquireSession(other, h.Deps({}));
+  REQUIRE(b.ok());
+  CHECK(b->jwt == first->jwt);
+  CHECK(h.proxy.probe_hits() == probes + 1);  // asked again: probed, still good
+  h.proxy.Revoke(first->jwt);
+  auto c = AcquireSession(other, h.Deps({}));
+  REQUIRE_FALSE(c.ok());
+  CHECK(c.error().code == ErrorCode::kLoginRequired);
+  CHECK(h.proxy.probe_hits() == probes + 2);
+  CHECK((*h.cache.Load(h.Key()))->rejected);
+  CHECK(h.proxy.sign_in_hits() == 1);  // non-interactive: no new sign-in
+}
+
 TEST_CASE("access proxy: expired JWTs (exp) are not reused") {
   Harness h;
   h.proxy.set_jwt_exp(h.fake.now_seconds + 3600);

@@ -112,15 +112,17 @@ std::string SignInPage(const std::string& redirect, const std::string& error) {
 SessionStore::SessionStore() : secret_(RandomHex(32)) {}
 
 std::string SessionStore::Mint(const User& user, const std::string& audience) {
-  long gen;
+  long gen, serial;
   {
     std::lock_guard<std::mutex> lock(mu_);
     gen = generation_;
+    serial = ++serial_;
   }
   json claims = {{"iss", audience},       {"sub", user.name},
                  {"aud", audience},       {"iat", static_cast<long>(time(nullptr))},
                  {"jti", RandomHex(16)},  {"email", user.email},
-                 {"groups", user.groups}, {"gen", gen}};
+                 {"groups", user.groups}, {"gen", gen},
+                 {"sn", serial}};
   return SignJwt(claims, secret_);
 }
 
@@ -131,8 +133,12 @@ Result<json> SessionStore::Check(const std::string& jwt) {
   const json& c = *claims;
   if (!c.contains("gen") || !c["gen"].is_number_integer() || c["gen"].get<long>() != generation_ ||
       !c.contains("jti") || !c["jti"].is_string() || !c.contains("sub") || !c["sub"].is_string() ||
-      revoked_jti_.count(c["jti"].get<std::string>()) ||
-      revoked_users_.count(c["sub"].get<std::string>())) {
+      !c.contains("sn") || !c["sn"].is_number_integer() ||
+      revoked_jti_.count(c["jti"].get<std::string>())) {
+    return MakeError(ErrorCode::kUnauthenticated, "session revoked");
+  }
+  if (auto it = revoked_users_.find(c["sub"].get<std::string>());
+      it != revoked_users_.end() && c["sn"].get<long>() <= it->second) {
     return MakeError(ErrorCode::kUnauthenticated, "session revoked");
   }
   return claims;
@@ -141,7 +147,7 @@ Result<json> SessionStore::Check(const std::string& jwt) {
 int SessionStore::Revoke(const std::string& jti, const std::string& user) {
   std::lock_guard<std::mutex> lock(mu_);
   if (!jti.empty()) revoked_jti_.insert(jti);
-  if (!user.empty()) revoked_users_.insert(user);
+  if (!user.empty()) revoked_users_[user] = serial_;
   if (jti.empty() && user.empty()) {
     ++generation_;  // every session minted so far dies
     revoked_users_.clear();

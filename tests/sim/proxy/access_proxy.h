@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -19,11 +20,12 @@ namespace kproxy::sim {
 class SessionStore {
  public:
   SessionStore();
-  // A session JWT for `user` (claims iss/sub/aud/iat/jti/email/groups/gen, no exp).
+  // A session JWT for `user` (claims iss/sub/aud/iat/jti/email/groups/gen/sn, no exp).
   std::string Mint(const User& user, const std::string& audience);
   // The claims of a live session, or an error (bad signature, revoked).
   Result<nlohmann::json> Check(const std::string& jwt);
-  // Revokes one session (jti), every session of a user, or all (both empty).
+  // Revokes one session (jti), every session of a user minted so far, or all (both empty).
+  // Like Pomerium deleting sessions: the user may sign in again afterwards.
   int Revoke(const std::string& jti, const std::string& user);
 
   std::atomic<long> sign_in_page_hits{0};
@@ -37,8 +39,9 @@ class SessionStore {
   std::string secret_;
   std::mutex mu_;
   long generation_ = 1;
+  long serial_ = 0;  // "sn" claim: mint order, so a user revocation spares later sessions
   std::set<std::string> revoked_jti_;
-  std::set<std::string> revoked_users_;
+  std::map<std::string, long> revoked_users_;  // user → last serial revoked
 };
 
 struct UpstreamTarget {
