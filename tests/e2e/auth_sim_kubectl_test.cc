@@ -4,6 +4,7 @@
 // The sign-in is done by tests/scripts/sim-browser.sh (the fixture user alice); every command
 // runs through tests/scripts/auth_run.sh with a clean environment, under a pty when it must be
 // interactive (client-go sets spec.interactive only when kubectl's stdin is a terminal).
+// The port-forward case also drives kproxy's own port-forward (it needs the same pod port).
 #include <arpa/inet.h>
 #include <doctest/doctest.h>
 #include <netinet/in.h>
@@ -377,7 +378,7 @@ TEST_SUITE("e2e.auth-sim") {
     CHECK(s["signInPageHits"] == 1);
   }
 
-  TEST_CASE("kubectl exec and port-forward through the emulator with the kproxy credential") {
+  TEST_CASE("kubectl exec/port-forward with the kproxy credential; kproxy port-forward re-login") {
     fs::path kubectl = Kubectl("1.33");
     REQUIRE(!kubectl.empty());
     PodPort pod;
@@ -429,6 +430,33 @@ TEST_SUITE("e2e.auth-sim") {
       CHECK(r.Out(n).find(jwt) == std::string::npos);
       CHECK(r.Err(n).find(jwt) == std::string::npos);
     }
+    pf.reset();
+
+    // kproxy's own port-forward, after the emulator forgot the session: one re-login (the
+    // terminal is the test's pty), then the bytes flow.
+    r.RevokeAll();
+    auto kpf = PtyChild::Start(
+        {(BinaryDir() / "kproxy").string(), "--context", "sso", "port-forward",
+         "pod/web-7d9f5c6b8-abcde", ":8080"},
+        {"HOME=" + home.string(), "XDG_CACHE_HOME=" + (r.work.path() / "cache").string(),
+         "KUBECONFIG=" + (r.work.path() / "kubeconfig").string(),
+         "BROWSER=" + (SourceDir() / "tests/scripts/sim-browser.sh").string(),
+         "CI=", "KPROXY_SERVICE_ACCOUNT_FILE="},
+        80, 24);
+    REQUIRE(kpf);
+    REQUIRE_MESSAGE(kpf->WaitFor(" -> 8080", 30000), kpf->output());
+    const std::string kout = kpf->output();
+    std::smatch km;
+    REQUIRE(
+        std::regex_search(kout, km, std::regex("Forwarding from 127\\.0\\.0\\.1:(\\d+) -> 8080")));
+    CHECK(ReadFromPort(std::stoi(km[1])) == "pong from the pod\n");
+    CHECK(ReadFromPort(std::stoi(km[1])) == "pong from the pod\n");
+    CHECK_MESSAGE(r.Stats()["signIns"] == 2, kpf->output());
+    std::string second = r.CachedJwt();
+    CHECK(second != jwt);
+    CHECK(r.WhoIs(second) == "alice");
+    CHECK(kpf->output().find(jwt) == std::string::npos);
+    CHECK(kpf->output().find(second) == std::string::npos);
   }
 }
 
