@@ -4,6 +4,7 @@
 // The sign-in is done by tests/scripts/sim-browser.sh (the fixture user alice); every command
 // runs through tests/scripts/auth_run.sh with a clean environment, under a pty when it must be
 // interactive (client-go sets spec.interactive only when kubectl's stdin is a terminal).
+// The port-forward case also drives kproxy's own port-forward (it needs the same pod port).
 #include <arpa/inet.h>
 #include <doctest/doctest.h>
 #include <netinet/in.h>
@@ -377,57 +378,90 @@ TEST_SUITE("e2e.auth-sim") {
     CHECK(s["signInPageHits"] == 1);
   }
 
-  TEST_CASE("kubectl exec and port-forward through the emulator with the kproxy credential") {
-    fs::path kubectl = Kubectl("1.33");
-    REQUIRE(!kubectl.empty());
-    PodPort pod;
-    REQUIRE(pod.port() > 0);
-    // The default fixture, with the web pods' container port 8080 served by `pod`.
-    TempDir fixture_dir;
-    std::string fixture = Slurp(SourceDir() / "tests/data/sim/default.yaml");
-    for (size_t at; (at = fixture.find("8080: 18080")) != std::string::npos;) {
-      fixture.replace(at, 11, "8080: " + std::to_string(pod.port()));
-    }
-    fs::path fixture_path = fixture_dir.path() / "fixture.yaml";
-    std::ofstream(fixture_path) << fixture;
-    SimOptions options;
-    options.fixture = fixture_path.string();
-    Rig r("v1", options);
-    // exec signs in on first use (interactive under a pty).
-    r.Run("exec", /*tty=*/true, {r.Browser()},
-          {kubectl.string(), "--context", "sso", "exec", "web-7d9f5c6b8-abcde", "--", "sh", "-c",
-           "echo hello-$((6*7))"});
-    CHECK_MESSAGE(r.Rc("exec") == "0\n", r.Err("exec"));
-    CHECK(r.Out("exec") == "hello-42\n");
-    CHECK(r.Stats()["signIns"] == 1);
-    // exec, non-interactive, with a remote exit code: the cached session.
-    r.Run("exec3", /*tty=*/false, {},
+  TEST_CASE("kubectl exec/port-forward (v1, v1beta1) with kproxy credential; kproxy port-forward") {
+    for (const auto& pair : {std::pair{"1.33", "v1"}, std::pair{"1.28", "v1beta1"}}) {
+      const std::string version = pair.first, api = pair.second;
+      CAPTURE(version);
+      fs::path kubectl = Kubectl(version);
+      REQUIRE_MESSAGE(!kubectl.empty(), "kubectl." << version << " missing");
+      PodPort pod;
+      REQUIRE(pod.port() > 0);
+      // The default fixture, with the web pods' container port 8080 served by `pod`.
+      TempDir fixture_dir;
+      std::string fixture = Slurp(SourceDir() / "tests/data/sim/default.yaml");
+      for (size_t at; (at = fixture.find("8080: 18080")) != std::string::npos;) {
+        fixture.replace(at, 11, "8080: " + std::to_string(pod.port()));
+      }
+      fs::path fixture_path = fixture_dir.path() / "fixture.yaml";
+      std::ofstream(fixture_path) << fixture;
+      SimOptions options;
+      options.fixture = fixture_path.string();
+      Rig r(api, options);
+      // exec signs in on first use (interactive under a pty).
+      r.Run("exec", /*tty=*/true, {r.Browser()},
+            {kubectl.string(), "--context", "sso", "exec", "web-7d9f5c6b8-abcde", "--", "sh", "-c",
+             "echo hello-$((6*7))"});
+      CHECK_MESSAGE(r.Rc("exec") == "0\n", r.Err("exec"));
+      CHECK(r.Out("exec") == "hello-42\n");
+      CHECK(r.Stats()["signIns"] == 1);
+      // exec, non-interactive, with a remote exit code: the cached session.
+      r.Run(
+          "exec3", /*tty=*/false, {},
           {kubectl.string(), "--context", "sso", "exec", "deploy/web", "--", "sh", "-c", "exit 3"});
-    CHECK_MESSAGE(r.Rc("exec3") == "3\n", r.Err("exec3"));
-    // port-forward from the cached session; the test's own environment must not leak in.
-    fs::path home = r.work.path() / "home";
-    auto pf = PtyChild::Start(
-        {kubectl.string(), "--context", "sso", "port-forward", "pod/web-7d9f5c6b8-abcde", ":8080"},
-        {"HOME=" + home.string(), "XDG_CACHE_HOME=" + (r.work.path() / "cache").string(),
-         "KUBECONFIG=" + (r.work.path() / "kubeconfig").string(), "BROWSER=/bin/false",
-         "CI=", "KPROXY_SERVICE_ACCOUNT_FILE="},
-        80, 24);
-    REQUIRE(pf);
-    REQUIRE_MESSAGE(pf->WaitFor(" -> 8080", 20000), pf->output());
-    std::smatch m;
-    const std::string out = pf->output();
-    REQUIRE(
-        std::regex_search(out, m, std::regex("Forwarding from 127\\.0\\.0\\.1:(\\d+) -> 8080")));
-    CHECK(ReadFromPort(std::stoi(m[1])) == "pong from the pod\n");
-    CHECK(ReadFromPort(std::stoi(m[1])) == "pong from the pod\n");
-    json s = r.Stats();
-    CHECK(s["signIns"] == 1);
-    CHECK(s["signInPageHits"] == 1);
-    std::string jwt = r.CachedJwt();
-    CHECK(pf->output().find(jwt) == std::string::npos);
-    for (const char* n : {"exec", "exec3"}) {
-      CHECK(r.Out(n).find(jwt) == std::string::npos);
-      CHECK(r.Err(n).find(jwt) == std::string::npos);
+      CHECK_MESSAGE(r.Rc("exec3") == "3\n", r.Err("exec3"));
+      // port-forward from the cached session; the test's own environment must not leak in.
+      fs::path home = r.work.path() / "home";
+      auto pf = PtyChild::Start(
+          {kubectl.string(), "--context", "sso", "port-forward", "pod/web-7d9f5c6b8-abcde",
+           ":8080"},
+          {"HOME=" + home.string(), "XDG_CACHE_HOME=" + (r.work.path() / "cache").string(),
+           "KUBECONFIG=" + (r.work.path() / "kubeconfig").string(), "BROWSER=/bin/false",
+           "CI=", "KPROXY_SERVICE_ACCOUNT_FILE="},
+          80, 24);
+      REQUIRE(pf);
+      REQUIRE_MESSAGE(pf->WaitFor(" -> 8080", 20000), pf->output());
+      std::smatch m;
+      const std::string out = pf->output();
+      REQUIRE(
+          std::regex_search(out, m, std::regex("Forwarding from 127\\.0\\.0\\.1:(\\d+) -> 8080")));
+      CHECK(ReadFromPort(std::stoi(m[1])) == "pong from the pod\n");
+      CHECK(ReadFromPort(std::stoi(m[1])) == "pong from the pod\n");
+      json s = r.Stats();
+      CHECK(s["signIns"] == 1);
+      CHECK(s["signInPageHits"] == 1);
+      std::string jwt = r.CachedJwt();
+      CHECK(pf->output().find(jwt) == std::string::npos);
+      for (const char* n : {"exec", "exec3"}) {
+        CHECK(r.Out(n).find(jwt) == std::string::npos);
+        CHECK(r.Err(n).find(jwt) == std::string::npos);
+      }
+      pf.reset();
+
+      // kproxy's own port-forward, after the emulator forgot the session: one re-login (the
+      // terminal is the test's pty), then the bytes flow.
+      r.RevokeAll();
+      auto kpf = PtyChild::Start(
+          {(BinaryDir() / "kproxy").string(), "--context", "sso", "port-forward",
+           "pod/web-7d9f5c6b8-abcde", ":8080"},
+          {"HOME=" + home.string(), "XDG_CACHE_HOME=" + (r.work.path() / "cache").string(),
+           "KUBECONFIG=" + (r.work.path() / "kubeconfig").string(),
+           "BROWSER=" + (SourceDir() / "tests/scripts/sim-browser.sh").string(),
+           "CI=", "KPROXY_SERVICE_ACCOUNT_FILE="},
+          80, 24);
+      REQUIRE(kpf);
+      REQUIRE_MESSAGE(kpf->WaitFor(" -> 8080", 30000), kpf->output());
+      const std::string kout = kpf->output();
+      std::smatch km;
+      REQUIRE(std::regex_search(kout, km,
+                                std::regex("Forwarding from 127\\.0\\.0\\.1:(\\d+) -> 8080")));
+      CHECK(ReadFromPort(std::stoi(km[1])) == "pong from the pod\n");
+      CHECK(ReadFromPort(std::stoi(km[1])) == "pong from the pod\n");
+      CHECK_MESSAGE(r.Stats()["signIns"] == 2, kpf->output());
+      std::string second = r.CachedJwt();
+      CHECK(second != jwt);
+      CHECK(r.WhoIs(second) == "alice");
+      CHECK(kpf->output().find(jwt) == std::string::npos);
+      CHECK(kpf->output().find(second) == std::string::npos);
     }
   }
 }
