@@ -7,6 +7,7 @@
 #include "core/base/log.h"
 #include "core/remotecommand/protocol_version.h"
 #include "core/remotecommand/stream_protocol.h"
+#include "core/session/attempt_report.h"
 #include "core/terminal/raw_mode.h"
 #include "core/terminal/relay.h"
 #include "core/terminal/terminal_signals.h"
@@ -102,9 +103,7 @@ class ExecRun {
         hint_ = d.hint;
         [[fallthrough]];
       case NextStep::kFallback:
-        if (f.diagnosis.kind == RefusalKind::kUpgradeRefused ||
-            f.diagnosis.kind == RefusalKind::kOther || f.diagnosis.kind == RefusalKind::kRbac)
-          refused_ = current();
+        if (CountsAsRefused(f.diagnosis.kind)) refused_ = current();
         first_failure_ = std::move(f);
         ++index_;
         loop_.Post([this] { Dial(); });
@@ -113,29 +112,11 @@ class ExecRun {
         break;
     }
     Remember(std::nullopt);
-    // A silent fallback's refusal says less than the later failure; a classified one more.
-    if (first_failure_ && first_failure_->diagnosis.kind != RefusalKind::kUpgradeRefused &&
-        first_failure_->diagnosis.kind != RefusalKind::kOther &&
-        !first_failure_->diagnosis.headline.empty()) {
-      Report(*first_failure_);
-      diag_ << "kproxy: the " << StreamProtocolName(current())
-            << " attempt failed too: " << f.diagnosis.headline << "\n";
-    } else {
-      Report(f);
-    }
-    ErrorCode code = f.diagnosis.headline.empty() ? f.error.code : f.diagnosis.code;
-    if (f.stage != FailureStage::kHandshake) code = f.error.code;
-    Finish(MakeError(code, ""));
+    ReportFinalFailure(diag_, first_failure_, f, StreamProtocolName(current()));
+    Finish(MakeError(FinalErrorCode(f), ""));
   }
 
-  void Report(const AttemptFailure& f) {
-    if (f.stage == FailureStage::kHandshake && !f.diagnosis.headline.empty()) {
-      diag_ << f.diagnosis.headline << "\n";
-      for (const auto& line : f.diagnosis.explanation) diag_ << "kproxy: " << line << "\n";
-    } else {
-      diag_ << "error: " << f.error.message << "\n";
-    }
-  }
+  void Report(const AttemptFailure& f) { ReportAttempt(diag_, f); }
 
   void Remember(std::optional<StreamProtocol> good) {
     if (!o_.memory || o_.memory_server.empty()) return;

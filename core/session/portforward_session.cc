@@ -7,6 +7,7 @@
 #include "core/base/log.h"
 #include "core/portforward/forwarder.h"
 #include "core/portforward/stream_pairing_client.h"
+#include "core/session/attempt_report.h"
 #include "core/session/portforward_legacy_ws.h"
 
 namespace kproxy {
@@ -131,9 +132,7 @@ class PortForwardRun {
         hint_ = d.hint;
         [[fallthrough]];
       case NextStep::kFallback:
-        if (f.diagnosis.kind == RefusalKind::kUpgradeRefused ||
-            f.diagnosis.kind == RefusalKind::kOther || f.diagnosis.kind == RefusalKind::kRbac)
-          refused_ = current();
+        if (CountsAsRefused(f.diagnosis.kind)) refused_ = current();
         first_failure_ = std::move(f);
         ++index_;
         loop_.Post([this] { Dial(); });
@@ -151,29 +150,11 @@ class PortForwardRun {
       }
     }
     Remember(std::nullopt);
-    if (first_failure_ && first_failure_->diagnosis.kind != RefusalKind::kUpgradeRefused &&
-        first_failure_->diagnosis.kind != RefusalKind::kOther &&
-        !first_failure_->diagnosis.headline.empty()) {
-      Report(*first_failure_);
-      diag_ << "kproxy: the " << Name(current()) << " attempt failed too: " << f.diagnosis.headline
-            << "\n";
-    } else {
-      Report(f);
-    }
-    ErrorCode code = f.diagnosis.headline.empty() ? f.error.code : f.diagnosis.code;
-    if (f.stage != FailureStage::kHandshake) code = f.error.code;
-    Finish(MakeError(code, ""));
+    ReportFinalFailure(diag_, first_failure_, f, Name(current()));
+    Finish(MakeError(FinalErrorCode(f), ""));
   }
 
-  void Report(const AttemptFailure& f) {
-    if (f.stage == FailureStage::kHandshake && !f.diagnosis.headline.empty()) {
-      diag_ << f.diagnosis.headline << "\n";
-      for (const auto& line : f.diagnosis.explanation) diag_ << "kproxy: " << line << "\n";
-    } else {
-      diag_ << "error: " << f.error.message << "\n";
-    }
-    diag_ << std::flush;
-  }
+  void Report(const AttemptFailure& f) { ReportAttempt(diag_, f); }
 
   void Remember(std::optional<StreamProtocol> good) {
     if (!o_.memory || o_.memory_server.empty()) return;
