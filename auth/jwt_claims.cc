@@ -115,4 +115,17 @@ Result<JwtClaims> DecodeJwtClaims(std::string_view jwt) {
   return c;
 }
 
+std::string IdentityFromAuthorization(std::string_view authorization) {
+  constexpr std::string_view kBearer = "Bearer ";
+  constexpr std::string_view kPomerium = "Pomerium-";
+  if (authorization.substr(0, kBearer.size()) != kBearer) return "";
+  std::string_view token = authorization.substr(kBearer.size());
+  if (token.substr(0, kPomerium.size()) == kPomerium) token.remove_prefix(kPomerium.size());
+  auto claims = DecodeJwtClaims(token);
+  if (!claims) return "";
+  if (!claims->email.empty()) return claims->email;
+  if (!claims->name.empty()) return claims->name;
+  return claims->sub;
+}
+
 }  // namespace kproxy::auth

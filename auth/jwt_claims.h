@@ -29,6 +29,11 @@ struct JwtClaims {
 // is not a JSON object with correctly typed claims.
 Result<JwtClaims> DecodeJwtClaims(std::string_view jwt);
 
+// Who an Authorization header value says the caller is, for messages: "Bearer <jwt>" or
+// "Bearer Pomerium-<jwt>" → the JWT's email, else name, else sub; "" for anything else (opaque
+// tokens, basic auth, no credential). The signature is not checked: display only.
+std::string IdentityFromAuthorization(std::string_view authorization);
+
 // base64url (RFC 4648 §5, padding optional) → bytes; error on any other character.
 Result<std::string> Base64UrlDecode(std::string_view text);
 

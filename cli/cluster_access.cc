@@ -1,5 +1,6 @@
 #include "cli/cluster_access.h"
 
+#include "auth/jwt_claims.h"
 #include "auth/route_http_client.h"
 #include "core/base/log.h"
 #include "core/kubeconfig/loader.h"
@@ -118,7 +119,11 @@ RefusalContext ClusterAccess::DiagnoseContext(const std::string& resource) const
   c.route = config_.server;
   c.resource = resource;
   c.namespace_ = config_.namespace_;
-  c.identity = config_.impersonate_user.empty() ? config_.user_name : config_.impersonate_user;
+  // The identity the server saw: an impersonated user; else who the session token names (an
+  // access proxy judges the session, not the kubeconfig user entry); else the kubeconfig user.
+  c.identity = config_.impersonate_user;
+  if (c.identity.empty()) c.identity = auth::IdentityFromAuthorization(last_authorization_);
+  if (c.identity.empty()) c.identity = config_.user_name;
   if (provider_ && provider_->source() == auth::CredentialSource::kAccessProxy)
     c.login_command = "kproxy login --server " + config_.server;
   else if (!config_.context_name.empty())

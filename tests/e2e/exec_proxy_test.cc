@@ -116,6 +116,8 @@ TEST_SUITE("e2e.exec") {
       CHECK(r.err.find("The access proxy's policy for " + c.sim->proxy_url("default")) !=
             std::string::npos);
       CHECK(r.err.find("Kubernetes never saw the request") != std::string::npos);
+      // Names the identity the proxy judged (the session's), not the kubeconfig user entry.
+      CHECK(r.err.find("denied \"mallory@example.com\"") != std::string::npos);
       CHECK(r.err.find("Request id ") != std::string::npos);
       CHECK(r.err.find("connected over") == std::string::npos);
       // The session token never appears in the output, even at -v 1.

@@ -36,6 +36,21 @@ TEST_CASE("jwt: Pomerium-style claims, aud as string or array, groups") {
   CHECK(single->aud == std::vector<std::string>{"k8s"});
 }
 
+TEST_CASE("jwt: identity of an Authorization value: email, else name, else sub; opaque → empty") {
+  auto with_email = test::MakeTestJwt(R"({"sub":"u1","name":"Alice","email":"alice@example.com"})");
+  CHECK(IdentityFromAuthorization("Bearer Pomerium-" + with_email) == "alice@example.com");
+  CHECK(IdentityFromAuthorization("Bearer " + with_email) == "alice@example.com");
+  CHECK(IdentityFromAuthorization("Bearer " +
+                                  test::MakeTestJwt(R"({"sub":"u1","name":"Alice"})")) == "Alice");
+  CHECK(IdentityFromAuthorization("Bearer " +
+                                  test::MakeTestJwt(R"({"sub":"system:serviceaccount:a:b"})")) ==
+        "system:serviceaccount:a:b");
+  CHECK(IdentityFromAuthorization("Bearer alice-token").empty());
+  CHECK(IdentityFromAuthorization("Basic YWxpY2U6cHc=").empty());
+  CHECK(IdentityFromAuthorization("Pomerium-" + with_email).empty());  // not a Bearer value
+  CHECK(IdentityFromAuthorization("").empty());
+}
+
 TEST_CASE("jwt: payload lengths 0..3 mod 4 decode (padding optional)") {
   for (std::string payload :
        {R"({"sub":"a"})", R"({"sub":"ab"})", R"({"sub":"abc"})", R"({"sub":"abcd"})"}) {
