@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/support/pty_runner.h"
+#include "tests/support/e2e_start.h"
 
 namespace kproxy::test {
 namespace {
@@ -54,10 +54,9 @@ Run RunMode(const SimCluster& c, Mode mode, const std::vector<std::string>& extr
   Run r;
   auto pty_run = [&](std::vector<std::string> tail, const std::string& typed,
                      const std::string& wait_for) {
-    std::vector<std::string> argv = {KproxyBinary().string()};
-    argv.insert(argv.end(), args.begin(), args.end());
+    std::vector<std::string> argv = args;
     argv.insert(argv.end(), tail.begin(), tail.end());
-    auto pty = PtySession::Start(argv, c.env, 80, 24);
+    auto pty = c.Pty(argv);
     REQUIRE(pty);
     if (!typed.empty()) {
       // Type once the session runs (the shell's output proves it), as a user would.
@@ -157,8 +156,7 @@ void ExpectRefused(const Run& r, Mode mode, int exit_code, bool tried_spdy,
 TEST_SUITE("e2e.exec") {
   TEST_CASE("exec/attach without faults: WebSocket v5, no fallback, remote exit codes") {
     SimCluster c;
-    std::string error;
-    REQUIRE_MESSAGE(c.Start({}, false, &error), error);
+    RequireStarted(c);
     for (Mode m : kAllModes) {
       CAPTURE(std::string(ModeName(m)));
       Run r = RunMode(c, m);
@@ -169,8 +167,7 @@ TEST_SUITE("e2e.exec") {
 
   TEST_CASE("fault ws-forbidden: empty 403 on the WebSocket upgrade, silent fallback to SPDY") {
     SimCluster c;
-    std::string error;
-    REQUIRE_MESSAGE(c.Start({"ws-forbidden"}, false, &error), error);
+    RequireStarted(c, {"ws-forbidden"});
     for (Mode m : kAllModes) {
       CAPTURE(std::string(ModeName(m)));
       Run r = RunMode(c, m);
@@ -192,8 +189,7 @@ TEST_SUITE("e2e.exec") {
 
   TEST_CASE("fault no-v5: a pre-1.30 server; WebSocket v4, SPDY when stdin must half-close") {
     SimCluster c;
-    std::string error;
-    REQUIRE_MESSAGE(c.Start({"no-v5"}, false, &error), error);
+    RequireStarted(c, {"no-v5"});
     for (Mode m : kAllModes) {
       CAPTURE(std::string(ModeName(m)));
       Run r = RunMode(c, m);
@@ -211,8 +207,7 @@ TEST_SUITE("e2e.exec") {
 
   TEST_CASE("fault strip-upgrade: 400 Upgrade request required on both, named, exit 82") {
     SimCluster c;
-    std::string error;
-    REQUIRE_MESSAGE(c.Start({"strip-upgrade"}, false, &error), error);
+    RequireStarted(c, {"strip-upgrade"});
     for (Mode m : kAllModes) {
       CAPTURE(std::string(ModeName(m)));
       Run r = RunMode(c, m);
@@ -224,8 +219,7 @@ TEST_SUITE("e2e.exec") {
 
   TEST_CASE("fault rbac-ws-get: RBAC denies get only; SPDY (create) works, with the hint") {
     SimCluster c;
-    std::string error;
-    REQUIRE_MESSAGE(c.Start({"rbac-ws-get"}, false, &error), error);
+    RequireStarted(c, {"rbac-ws-get"});
     for (Mode m : kAllModes) {
       CAPTURE(std::string(ModeName(m)));
       Run r = RunMode(c, m);
@@ -238,8 +232,7 @@ TEST_SUITE("e2e.exec") {
 
   TEST_CASE("fault rbac-both: RBAC denies both verbs; the user, verb and rule named, exit 77") {
     SimCluster c;
-    std::string error;
-    REQUIRE_MESSAGE(c.Start({"rbac-both"}, false, &error), error);
+    RequireStarted(c, {"rbac-both"});
     for (Mode m : kAllModes) {
       CAPTURE(std::string(ModeName(m)));
       Run r = RunMode(c, m);
@@ -255,8 +248,7 @@ TEST_SUITE("e2e.exec") {
 
   TEST_CASE("fault h2-only: an HTTP/2-only front end; no SPDY retry, exit 69") {
     SimCluster c;
-    std::string error;
-    REQUIRE_MESSAGE(c.Start({"h2-only"}, false, &error), error);
+    RequireStarted(c, {"h2-only"});
     for (Mode m : kAllModes) {
       CAPTURE(std::string(ModeName(m)));
       Run r = RunMode(c, m);
@@ -268,8 +260,7 @@ TEST_SUITE("e2e.exec") {
 
   TEST_CASE("fault expired: every token refused (401); kubectl's message, exit 80") {
     SimCluster c;
-    std::string error;
-    REQUIRE_MESSAGE(c.Start({"expired"}, false, &error), error);
+    RequireStarted(c, {"expired"});
     for (Mode m : kAllModes) {
       CAPTURE(std::string(ModeName(m)));
       Run r = RunMode(c, m);
@@ -279,8 +270,7 @@ TEST_SUITE("e2e.exec") {
 
   TEST_CASE("fault delay: slow response heads still end in a WebSocket session") {
     SimCluster c;
-    std::string error;
-    REQUIRE_MESSAGE(c.Start({"delay=300"}, false, &error), error);
+    RequireStarted(c, {"delay=300"});
     for (Mode m : kAllModes) {
       CAPTURE(std::string(ModeName(m)));
       Run r = RunMode(c, m);
@@ -290,8 +280,7 @@ TEST_SUITE("e2e.exec") {
 
   TEST_CASE("fault slow-reader: a server reading in small pauses; sessions complete") {
     SimCluster c;
-    std::string error;
-    REQUIRE_MESSAGE(c.Start({"slow-reader"}, false, &error), error);
+    RequireStarted(c, {"slow-reader"});
     for (Mode m : kAllModes) {
       CAPTURE(std::string(ModeName(m)));
       Run r = RunMode(c, m);
@@ -302,8 +291,7 @@ TEST_SUITE("e2e.exec") {
   TEST_CASE("fault drop-after: the connection dropped mid-stream; clear error, exit 69") {
     // 20000 bytes covers the pod lookup and the upgrade; the session's output does not fit.
     SimCluster c;
-    std::string error;
-    REQUIRE_MESSAGE(c.Start({"drop-after=20000"}, false, &error), error);
+    RequireStarted(c, {"drop-after=20000"});
     for (const char* protocol : {"websocket", "spdy"}) {
       for (bool stdin : {false, true}) {
         CAPTURE(std::string(protocol));
@@ -325,8 +313,7 @@ TEST_SUITE("e2e.exec") {
 
   TEST_CASE("--protocol and KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false choose the transport") {
     SimCluster c;
-    std::string error;
-    REQUIRE_MESSAGE(c.Start({}, false, &error), error);
+    RequireStarted(c);
     ProcessResult spdy = c.Kproxy({"-v", "1", "exec", "--protocol=spdy", kPod, "--", "true"});
     INFO(spdy.Describe());
     CHECK(spdy.exit_code == 0);
