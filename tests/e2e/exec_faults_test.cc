@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -151,31 +152,35 @@ void ExpectRefused(const Run& r, Mode mode, int exit_code, bool tried_spdy,
   }
 }
 
+// Runs every mode against `c`; `check` judges each run.
+void ForEachMode(const SimCluster& c, const std::function<void(const Run&, Mode)>& check) {
+  for (Mode m : kAllModes) {
+    CAPTURE(std::string(ModeName(m)));
+    check(RunMode(c, m), m);
+  }
+}
+
 }  // namespace
 
 TEST_SUITE("e2e.exec") {
   TEST_CASE("exec/attach without faults: WebSocket v5, no fallback, remote exit codes") {
     SimCluster c;
     RequireStarted(c);
-    for (Mode m : kAllModes) {
-      CAPTURE(std::string(ModeName(m)));
-      Run r = RunMode(c, m);
+    ForEachMode(c, [&](const Run& r, Mode m) {
       ExpectSession(r, m, "websocket", "v5.channel.k8s.io");
       CHECK(r.all().find("trying spdy") == std::string::npos);
-    }
+    });
   }
 
   TEST_CASE("fault ws-forbidden: empty 403 on the WebSocket upgrade, silent fallback to SPDY") {
     SimCluster c;
     RequireStarted(c, {"ws-forbidden"});
-    for (Mode m : kAllModes) {
-      CAPTURE(std::string(ModeName(m)));
-      Run r = RunMode(c, m);
+    ForEachMode(c, [&](const Run& r, Mode m) {
       ExpectSession(r, m, "spdy", "v4.channel.k8s.io");
       CHECK(r.all().find("websocket attempt failed (upgrade-refused)") != std::string::npos);
       // Silent: no error line reaches the user when the fallback works.
       CHECK(r.all().find("error:") == std::string::npos);
-    }
+    });
     // Protocol memory: the next session starts with SPDY without trying WebSocket.
     std::filesystem::remove_all(c.home.path() / "cache");
     ProcessResult first = c.Kproxy({"-v", "1", "exec", kPod, "--", "true"});
@@ -190,9 +195,7 @@ TEST_SUITE("e2e.exec") {
   TEST_CASE("fault no-v5: a pre-1.30 server; WebSocket v4, SPDY when stdin must half-close") {
     SimCluster c;
     RequireStarted(c, {"no-v5"});
-    for (Mode m : kAllModes) {
-      CAPTURE(std::string(ModeName(m)));
-      Run r = RunMode(c, m);
+    ForEachMode(c, [&](const Run& r, Mode m) {
       if (PipedStdin(m)) {
         // v4 has no stdin half-close: a piped stdin would leave `cat` waiting forever.
         ExpectSession(r, m, "spdy", "v4.channel.k8s.io");
@@ -202,40 +205,34 @@ TEST_SUITE("e2e.exec") {
         ExpectSession(r, m, "websocket", "v4.channel.k8s.io");
         CHECK(r.all().find("trying spdy") == std::string::npos);
       }
-    }
+    });
   }
 
   TEST_CASE("fault strip-upgrade: 400 Upgrade request required on both, named, exit 82") {
     SimCluster c;
     RequireStarted(c, {"strip-upgrade"});
-    for (Mode m : kAllModes) {
-      CAPTURE(std::string(ModeName(m)));
-      Run r = RunMode(c, m);
+    ForEachMode(c, [&](const Run& r, Mode m) {
       ExpectRefused(r, m, 82, true,
                     {"Error from server (BadRequest): Upgrade request required",
                      "removed the Upgrade header"});
-    }
+    });
   }
 
   TEST_CASE("fault rbac-ws-get: RBAC denies get only; SPDY (create) works, with the hint") {
     SimCluster c;
     RequireStarted(c, {"rbac-ws-get"});
-    for (Mode m : kAllModes) {
-      CAPTURE(std::string(ModeName(m)));
-      Run r = RunMode(c, m);
+    ForEachMode(c, [&](const Run& r, Mode m) {
       ExpectSession(r, m, "spdy", "v4.channel.k8s.io");
       std::string resource = IsAttach(m) ? "pods/attach" : "pods/exec";
       CHECK(r.all().find("note: RBAC allows \"create\" but not \"get\" on " + resource) !=
             std::string::npos);
-    }
+    });
   }
 
   TEST_CASE("fault rbac-both: RBAC denies both verbs; the user, verb and rule named, exit 77") {
     SimCluster c;
     RequireStarted(c, {"rbac-both"});
-    for (Mode m : kAllModes) {
-      CAPTURE(std::string(ModeName(m)));
-      Run r = RunMode(c, m);
+    ForEachMode(c, [&](const Run& r, Mode m) {
       std::string resource = IsAttach(m) ? "pods/attach" : "pods/exec";
       std::string pod = m == Mode::kAttachTty ? kTtyPod : kPod;
       ExpectRefused(
@@ -243,49 +240,39 @@ TEST_SUITE("e2e.exec") {
           {"Error from server (Forbidden): pods \"" + pod +
                "\" is forbidden: User \"alice\" cannot get resource \"" + resource + "\"",
            "Kubernetes RBAC: user \"alice\"", "cannot create resource \"" + resource + "\""});
-    }
+    });
   }
 
   TEST_CASE("fault h2-only: an HTTP/2-only front end; no SPDY retry, exit 69") {
     SimCluster c;
     RequireStarted(c, {"h2-only"});
-    for (Mode m : kAllModes) {
-      CAPTURE(std::string(ModeName(m)));
-      Run r = RunMode(c, m);
+    ForEachMode(c, [&](const Run& r, Mode m) {
       // The front end refuses HTTP/1.1 already for the pod lookup, before any upgrade.
       ExpectRefused(r, m, 69, false, {"Unable to connect to the server"});
       CHECK(r.all().find("trying websocket") == std::string::npos);
-    }
+    });
   }
 
   TEST_CASE("fault expired: every token refused (401); kubectl's message, exit 80") {
     SimCluster c;
     RequireStarted(c, {"expired"});
-    for (Mode m : kAllModes) {
-      CAPTURE(std::string(ModeName(m)));
-      Run r = RunMode(c, m);
+    ForEachMode(c, [&](const Run& r, Mode m) {
       ExpectRefused(r, m, 80, false, {"error: You must be logged in to the server (Unauthorized)"});
-    }
+    });
   }
 
   TEST_CASE("fault delay: slow response heads still end in a WebSocket session") {
     SimCluster c;
     RequireStarted(c, {"delay=300"});
-    for (Mode m : kAllModes) {
-      CAPTURE(std::string(ModeName(m)));
-      Run r = RunMode(c, m);
-      ExpectSession(r, m, "websocket", "v5.channel.k8s.io");
-    }
+    ForEachMode(
+        c, [&](const Run& r, Mode m) { ExpectSession(r, m, "websocket", "v5.channel.k8s.io"); });
   }
 
   TEST_CASE("fault slow-reader: a server reading in small pauses; sessions complete") {
     SimCluster c;
     RequireStarted(c, {"slow-reader"});
-    for (Mode m : kAllModes) {
-      CAPTURE(std::string(ModeName(m)));
-      Run r = RunMode(c, m);
-      ExpectSession(r, m, "websocket", "v5.channel.k8s.io");
-    }
+    ForEachMode(
+        c, [&](const Run& r, Mode m) { ExpectSession(r, m, "websocket", "v5.channel.k8s.io"); });
   }
 
   TEST_CASE("fault drop-after: the connection dropped mid-stream; clear error, exit 69") {
