@@ -56,6 +56,22 @@ bool Listed(const std::string& out) {
          out.find("db-0") != std::string::npos;
 }
 
+// kubectl 1.33's `get pods` in a fresh rig, signed in once (run "a", under a pty).
+struct SignedIn {
+  std::unique_ptr<AuthSimRig> rig;
+  std::vector<std::string> get;
+  std::string jwt;  // the session that run cached
+};
+SignedIn SignInOnce() {
+  fs::path kubectl = KubectlPath(33);
+  REQUIRE(!kubectl.empty());
+  SignedIn in{RequireAuthSimRig(), {kubectl.string(), "--context", "sso", "get", "pods"}, ""};
+  in.rig->Run("a", /*tty=*/true, {in.rig->Browser()}, in.get);
+  REQUIRE(in.rig->Rc("a") == "0\n");
+  in.jwt = in.rig->CachedJwt();
+  return in;
+}
+
 void CheckCachePermissions(const AuthSimRig& r) {
   CHECK(FileMode(r.CacheDir()) == 0700);
   int files = 0;
@@ -72,7 +88,9 @@ void CheckCachePermissions(const AuthSimRig& r) {
 TEST_SUITE("e2e.auth-sim") {
   TEST_CASE(
       "kubectl get pods through the emulator: kproxy credential v1 (1.33) and v1beta1 (1.28)") {
-    for (const auto& [minor, api] : {std::pair{33, "v1"}, std::pair{28, "v1beta1"}}) {
+    for (const auto& pair : {std::pair{33, "v1"}, std::pair{28, "v1beta1"}}) {
+      const int minor = pair.first;
+      const std::string api = pair.second;
       CAPTURE(minor);
       fs::path kubectl = KubectlPath(minor);
       REQUIRE_MESSAGE(!kubectl.empty(), "kubectl.1." << minor << " missing");
@@ -136,14 +154,10 @@ TEST_SUITE("e2e.auth-sim") {
   }
 
   TEST_CASE("kubectl with a revoked session: the probe gets 401, one re-login, success") {
-    fs::path kubectl = KubectlPath(33);
-    REQUIRE(!kubectl.empty());
-    auto rig = RequireAuthSimRig();
-    AuthSimRig& r = *rig;
-    const std::vector<std::string> get = {kubectl.string(), "--context", "sso", "get", "pods"};
-    r.Run("a", /*tty=*/true, {r.Browser()}, get);
-    REQUIRE(r.Rc("a") == "0\n");
-    std::string old_jwt = r.CachedJwt();
+    SignedIn in = SignInOnce();
+    AuthSimRig& r = *in.rig;
+    const std::vector<std::string>& get = in.get;
+    const std::string old_jwt = in.jwt;
     REQUIRE(r.WhoIs(old_jwt) == "alice");
     REQUIRE(r.Revoke());  // the emulator forgets every session; the cache still holds the old one
     REQUIRE(r.WhoIs(old_jwt).empty());
@@ -172,14 +186,10 @@ TEST_SUITE("e2e.auth-sim") {
     // 401 and client-go re-runs the plugin, which must not hand out the same dead token again
     // (it probes, finds it revoked, signs in). client-go still returns that 401 to kubectl, so
     // this one command fails; the next one works without another sign-in.
-    fs::path kubectl = KubectlPath(33);
-    REQUIRE(!kubectl.empty());
-    auto rig = RequireAuthSimRig();
-    AuthSimRig& r = *rig;
-    const std::vector<std::string> get = {kubectl.string(), "--context", "sso", "get", "pods"};
-    r.Run("a", /*tty=*/true, {r.Browser()}, get);
-    REQUIRE(r.Rc("a") == "0\n");
-    std::string old_jwt = r.CachedJwt();
+    SignedIn in = SignInOnce();
+    AuthSimRig& r = *in.rig;
+    const std::vector<std::string>& get = in.get;
+    const std::string old_jwt = in.jwt;
     REQUIRE(r.Revoke());
     r.Run("b", /*tty=*/true, {r.Browser()}, get);
     CHECK(r.Rc("b") != "0\n");
@@ -197,13 +207,9 @@ TEST_SUITE("e2e.auth-sim") {
   }
 
   TEST_CASE("non-interactive kubectl with a revoked session fails fast: no browser, exit 81") {
-    fs::path kubectl = KubectlPath(33);
-    REQUIRE(!kubectl.empty());
-    auto rig = RequireAuthSimRig();
-    AuthSimRig& r = *rig;
-    const std::vector<std::string> get = {kubectl.string(), "--context", "sso", "get", "pods"};
-    r.Run("a", /*tty=*/true, {r.Browser()}, get);
-    REQUIRE(r.Rc("a") == "0\n");
+    SignedIn in = SignInOnce();
+    AuthSimRig& r = *in.rig;
+    const std::vector<std::string>& get = in.get;
     REQUIRE(r.Revoke());
     auto t0 = std::chrono::steady_clock::now();
     r.Run("ni", /*tty=*/false, {r.RecordingBrowser()}, get);
@@ -218,7 +224,9 @@ TEST_SUITE("e2e.auth-sim") {
   }
 
   TEST_CASE("kubectl exec/port-forward (v1, v1beta1) with kproxy credential; kproxy port-forward") {
-    for (const auto& [minor, api] : {std::pair{33, "v1"}, std::pair{28, "v1beta1"}}) {
+    for (const auto& pair : {std::pair{33, "v1"}, std::pair{28, "v1beta1"}}) {
+      const int minor = pair.first;
+      const std::string api = pair.second;
       CAPTURE(minor);
       fs::path kubectl = KubectlPath(minor);
       REQUIRE_MESSAGE(!kubectl.empty(), "kubectl.1." << minor << " missing");
