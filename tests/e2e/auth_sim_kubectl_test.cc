@@ -56,6 +56,21 @@ bool Listed(const std::string& out) {
          out.find("db-0") != std::string::npos;
 }
 
+// The kubectl versions the cases run, with the ExecCredential apiVersion their users have
+// (1.28 users often still have v1beta1).
+struct KubectlUnderTest {
+  int minor;
+  const char* exec_api;
+};
+constexpr KubectlUnderTest kKubectls[] = {{33, "v1"}, {28, "v1beta1"}};
+
+// kubectl.1.<minor>, or a failed test case.
+fs::path RequireKubectl(int minor) {
+  fs::path kubectl = KubectlPath(minor);
+  REQUIRE_MESSAGE(!kubectl.empty(), "kubectl.1." << minor << " missing");
+  return kubectl;
+}
+
 // kubectl 1.33's `get pods` in a fresh rig, signed in once (run "a", under a pty).
 struct SignedIn {
   std::unique_ptr<AuthSimRig> rig;
@@ -63,8 +78,7 @@ struct SignedIn {
   std::string jwt;  // the session that run cached
 };
 SignedIn SignInOnce() {
-  fs::path kubectl = KubectlPath(33);
-  REQUIRE(!kubectl.empty());
+  fs::path kubectl = RequireKubectl(33);
   SignedIn in{RequireAuthSimRig(), {kubectl.string(), "--context", "sso", "get", "pods"}, ""};
   in.rig->Run("a", /*tty=*/true, {in.rig->Browser()}, in.get);
   REQUIRE(in.rig->Rc("a") == "0\n");
@@ -88,13 +102,10 @@ void CheckCachePermissions(const AuthSimRig& r) {
 TEST_SUITE("e2e.auth-sim") {
   TEST_CASE(
       "kubectl get pods through the emulator: kproxy credential v1 (1.33) and v1beta1 (1.28)") {
-    for (const auto& pair : {std::pair{33, "v1"}, std::pair{28, "v1beta1"}}) {
-      const int minor = pair.first;
-      const std::string api = pair.second;
-      CAPTURE(minor);
-      fs::path kubectl = KubectlPath(minor);
-      REQUIRE_MESSAGE(!kubectl.empty(), "kubectl.1." << minor << " missing");
-      auto rig = RequireAuthSimRig(api);
+    for (const KubectlUnderTest& k : kKubectls) {
+      CAPTURE(k.minor);
+      fs::path kubectl = RequireKubectl(k.minor);
+      auto rig = RequireAuthSimRig(k.exec_api);
       AuthSimRig& r = *rig;
       const std::vector<std::string> get = {kubectl.string(), "--context", "sso", "get", "pods"};
       r.Run("first", /*tty=*/true, {r.Browser()}, get);
@@ -128,8 +139,7 @@ TEST_SUITE("e2e.auth-sim") {
   }
 
   TEST_CASE("ten parallel interactive kubectl get pods, empty cache: one sign-in, ten successes") {
-    fs::path kubectl = KubectlPath(33);
-    REQUIRE(!kubectl.empty());
+    fs::path kubectl = RequireKubectl(33);
     auto rig = RequireAuthSimRig();
     AuthSimRig& r = *rig;
     std::vector<std::string> lines;
@@ -224,18 +234,15 @@ TEST_SUITE("e2e.auth-sim") {
   }
 
   TEST_CASE("kubectl exec/port-forward (v1, v1beta1) with kproxy credential; kproxy port-forward") {
-    for (const auto& pair : {std::pair{33, "v1"}, std::pair{28, "v1beta1"}}) {
-      const int minor = pair.first;
-      const std::string api = pair.second;
-      CAPTURE(minor);
-      fs::path kubectl = KubectlPath(minor);
-      REQUIRE_MESSAGE(!kubectl.empty(), "kubectl.1." << minor << " missing");
+    for (const KubectlUnderTest& k : kKubectls) {
+      CAPTURE(k.minor);
+      fs::path kubectl = RequireKubectl(k.minor);
       PodPort pod;
       REQUIRE(pod.port() > 0);
       // The default fixture, with the web pods' container port 8080 served by `pod`.
       SimOptions options;
       options.fixture_edits = {{"8080: 18080", "8080: " + std::to_string(pod.port())}};
-      auto rig = RequireAuthSimRig(api, options);
+      auto rig = RequireAuthSimRig(k.exec_api, options);
       AuthSimRig& r = *rig;
       // exec signs in on first use (interactive under a pty).
       r.Run("exec", /*tty=*/true, {r.Browser()},
