@@ -7,7 +7,7 @@
 #include "core/base/log.h"
 #include "core/remotecommand/protocol_version.h"
 #include "core/remotecommand/stream_protocol.h"
-#include "core/session/attempt_report.h"
+#include "core/session/protocol_attempts.h"
 #include "core/terminal/raw_mode.h"
 #include "core/terminal/relay.h"
 #include "core/terminal/terminal_signals.h"
@@ -24,7 +24,11 @@ const std::vector<std::string> kSpdyVersions = {"v4.channel.k8s.io", "v3.channel
 class ExecRun {
  public:
   ExecRun(EventLoop& loop, ExecSessionOptions options, std::ostream& diag)
-      : loop_(loop), o_(std::move(options)), diag_(diag) {}
+      : loop_(loop),
+        o_(std::move(options)),
+        diag_(diag),
+        attempts_(loop_, o_.target, diag_, AttemptsOptionsFrom(o_, "exec", StreamProtocolName),
+                  AttemptCallbacks()) {}
 
   Result<ExecOutcome> Run() {
     Log(1, "protocol plan: " + o_.plan_reason);
@@ -41,14 +45,14 @@ class ExecRun {
     auto signals = TerminalSignals::Install(loop_, guard_ ? &*guard_ : nullptr,
                                             o_.streams.tty ? o_.in_fd : -1, std::move(handlers));
     if (signals.ok()) signals_ = std::move(*signals);
-    Dial();
+    attempts_.Dial();
     loop_.Run();
     // Tear down in dependency order before the loop's objects go away.
     protocol_.reset();
     if (transport_) transport_->Close();
     relay_.reset();
     transport_.reset();
-    dial_.reset();
+    attempts_.CancelDial();
     signals_.reset();
     if (guard_) guard_->Restore();
     if (!result_) return MakeError(ErrorCode::kInternal, "session ended without a result");
@@ -56,75 +60,16 @@ class ExecRun {
   }
 
  private:
-  StreamProtocol current() const { return o_.order[index_]; }
-
-  void Dial() {
-    if (index_ >= o_.order.size()) {
-      Finish(MakeError(ErrorCode::kUpgradeRejected, "no streaming protocol left to try"));
-      return;
-    }
-    Log(1, std::string("trying ") + StreamProtocolName(current()));
-    auto done = [this](Result<std::unique_ptr<StreamTransport>> r, AttemptFailure f) {
-      if (r.ok()) {
-        OnConnected(std::move(*r));
-      } else {
-        OnAttemptFailed(std::move(f));
-      }
+  ProtocolAttempts::Callbacks AttemptCallbacks() {
+    ProtocolAttempts::Callbacks cb;
+    cb.dial = [this](StreamProtocol p, const UpgradeTarget& target, DialDone done) {
+      if (p == StreamProtocol::kWebSocket)
+        return DialWebSocket(loop_, target, kWebSocketProtocols, o_.context, std::move(done));
+      return DialSpdy(loop_, target, kSpdyVersions, o_.context, std::move(done));
     };
-    if (current() == StreamProtocol::kWebSocket) {
-      dial_ = DialWebSocket(loop_, o_.target, kWebSocketProtocols, o_.context, done);
-    } else {
-      dial_ = DialSpdy(loop_, o_.target, kSpdyVersions, o_.context, done);
-    }
-  }
-
-  void OnAttemptFailed(AttemptFailure f) {
-    bool other_left = index_ + 1 < o_.order.size();
-    FallbackDecision d =
-        DecideAfterFailure(current(), f.stage, f.diagnosis, reauthenticated_, other_left);
-    Log(1, std::string(StreamProtocolName(current())) + " attempt failed (" +
-               RefusalKindName(f.diagnosis.kind) + "): " + d.reason);
-    switch (d.step) {
-      case NextStep::kReauthenticateAndRetry: {
-        if (!o_.reauthenticate) break;
-        auto headers = o_.reauthenticate();
-        reauthenticated_ = true;
-        if (!headers.ok()) {
-          Report(f);
-          diag_ << "error: " << headers.error().message << "\n";
-          Finish(MakeError(headers.error().code, ""));
-          return;
-        }
-        o_.target.headers = std::move(*headers);
-        loop_.Post([this] { Dial(); });
-        return;
-      }
-      case NextStep::kFallbackWithHint:
-        hint_ = d.hint;
-        [[fallthrough]];
-      case NextStep::kFallback:
-        if (CountsAsRefused(f.diagnosis.kind)) refused_ = current();
-        first_failure_ = std::move(f);
-        ++index_;
-        loop_.Post([this] { Dial(); });
-        return;
-      case NextStep::kReport:
-        break;
-    }
-    Remember(std::nullopt);
-    ReportFinalFailure(diag_, first_failure_, f, StreamProtocolName(current()));
-    Finish(MakeError(FinalErrorCode(f), ""));
-  }
-
-  void Report(const AttemptFailure& f) { ReportAttempt(diag_, f); }
-
-  void Remember(std::optional<StreamProtocol> good) {
-    if (!o_.memory || o_.memory_server.empty()) return;
-    RememberedOutcome r;
-    r.good = good;
-    r.refused = refused_;
-    r.at = o_.now_seconds ? o_.now_seconds() : 0;
-    if (r.good || r.refused) o_.memory->Record(o_.memory_server, "exec", r);
+    cb.on_connected = [this](std::unique_ptr<StreamTransport> t) { OnConnected(std::move(t)); };
+    cb.on_finished = [this](Error e) { Finish(std::move(e)); };
+    return cb;
   }
 
   void OnConnected(std::unique_ptr<StreamTransport> t) {
@@ -142,18 +87,16 @@ class ExecRun {
     bool needs_half_close = o_.streams.stdin && !o_.streams.tty;
     if (transport_->kind() == StreamProtocol::kWebSocket &&
         negotiated->version != remotecommand::ProtocolVersion::kV5 && needs_half_close &&
-        index_ + 1 < o_.order.size()) {
+        attempts_.next_left()) {
       Log(1, "server chose " + transport_->negotiated() +
                  " (no stdin half-close) for a piped stdin: switching to SPDY");
       transport_->Close();
       transport_.reset();
-      ++index_;
-      loop_.Post([this] { Dial(); });
+      attempts_.DialNext();
       return;
     }
     protocol_name_ = transport_->negotiated();
-    Remember(transport_->kind());
-    if (!hint_.empty()) diag_ << hint_ << "\n";
+    attempts_.Accept(transport_->kind());
 
     StreamTransport::Callbacks tcb;
     tcb.on_closed = [this](Status s) {
@@ -267,12 +210,7 @@ class ExecRun {
   EventLoop& loop_;
   ExecSessionOptions o_;
   std::ostream& diag_;
-  size_t index_ = 0;
-  bool reauthenticated_ = false;
-  std::optional<StreamProtocol> refused_;
-  std::optional<AttemptFailure> first_failure_;
-  std::string hint_;
-  std::unique_ptr<PendingDial> dial_;
+  ProtocolAttempts attempts_;
   std::unique_ptr<StreamTransport> transport_;
   std::unique_ptr<remotecommand::StreamProtocol> protocol_;
   std::unique_ptr<Relay> relay_;

@@ -9,6 +9,7 @@
 #include "core/portforward/stream_pairing_client.h"
 #include "core/session/attempt_report.h"
 #include "core/session/portforward_legacy_ws.h"
+#include "core/session/protocol_attempts.h"
 
 namespace kproxy {
 namespace {
@@ -40,7 +41,12 @@ class PortForwardRun {
  public:
   PortForwardRun(EventLoop& loop, PortForwardSessionOptions o, std::ostream& out,
                  std::ostream& diag)
-      : loop_(loop), o_(std::move(o)), out_(out), diag_(diag) {}
+      : loop_(loop),
+        o_(std::move(o)),
+        out_(out),
+        diag_(diag),
+        attempts_(loop_, o_.target, diag_, AttemptsOptionsFrom(o_, "portforward", Name),
+                  AttemptCallbacks()) {}
 
   Status Run() {
     Log(1, "protocol plan: " + o_.plan_reason);
@@ -59,7 +65,7 @@ class PortForwardRun {
         if (s.ok()) watched_signals_.push_back(signo);
       }
     }
-    Dial();
+    attempts_.Dial();
     loop_.Run();
     for (int signo : watched_signals_) loop_.UnwatchSignal(signo);
     if (reconnect_timer_) loop_.CancelTimer(reconnect_timer_);
@@ -72,108 +78,39 @@ class PortForwardRun {
     // Let the GOAWAY / close frame reach the socket before the transport goes away.
     if (transport_) loop_.RunUntil([] { return false; }, std::chrono::milliseconds(50));
     transport_.reset();
-    dial_.reset();
+    attempts_.CancelDial();
     if (!result_) return MakeError(ErrorCode::kInternal, "session ended without a result");
     return *result_;
   }
 
  private:
-  StreamProtocol current() const { return o_.order[index_]; }
-  const char* Name(StreamProtocol p) const {
+  static const char* Name(StreamProtocol p) {
     return p == StreamProtocol::kWebSocket ? "WebSocket tunnel" : "SPDY";
   }
 
-  void Dial() {
-    if (index_ >= o_.order.size()) {
-      Finish(MakeError(ErrorCode::kUpgradeRejected, "no streaming protocol left to try"));
-      return;
-    }
-    Log(1, std::string("trying ") + Name(current()));
-    auto done = [this](Result<std::unique_ptr<StreamTransport>> r, AttemptFailure f) {
-      if (r.ok()) {
-        OnConnected(std::move(*r));
-      } else {
-        OnAttemptFailed(std::move(f));
-      }
+  ProtocolAttempts::Callbacks AttemptCallbacks() {
+    ProtocolAttempts::Callbacks cb;
+    cb.dial = [this](StreamProtocol p, const UpgradeTarget& target, DialDone done) {
+      if (p == StreamProtocol::kWebSocket)
+        return DialWebSocketTunnel(loop_, target, o_.context, std::move(done));
+      return DialSpdy(loop_, target, kSpdyVersions, o_.context, std::move(done));
     };
-    if (current() == StreamProtocol::kWebSocket) {
-      dial_ = DialWebSocketTunnel(loop_, o_.target, o_.context, done);
-    } else {
-      dial_ = DialSpdy(loop_, o_.target, kSpdyVersions, o_.context, done);
-    }
-  }
-
-  void OnAttemptFailed(AttemptFailure f) {
-    if (ever_connected_) {
-      OnRedialFailed(std::move(f));
-      return;
-    }
-    bool other_left = index_ + 1 < o_.order.size();
-    FallbackDecision d =
-        DecideAfterFailure(current(), f.stage, f.diagnosis, reauthenticated_, other_left);
-    Log(1, std::string(Name(current())) + " attempt failed (" + RefusalKindName(f.diagnosis.kind) +
-               "): " + d.reason);
-    switch (d.step) {
-      case NextStep::kReauthenticateAndRetry: {
-        if (!o_.reauthenticate) break;
-        auto headers = o_.reauthenticate();
-        reauthenticated_ = true;
-        if (!headers.ok()) {
-          Report(f);
-          diag_ << "error: " << headers.error().message << "\n";
-          Finish(MakeError(headers.error().code, ""));
-          return;
-        }
-        o_.target.headers = std::move(*headers);
-        loop_.Post([this] { Dial(); });
-        return;
-      }
-      case NextStep::kFallbackWithHint:
-        hint_ = d.hint;
-        [[fallthrough]];
-      case NextStep::kFallback:
-        if (CountsAsRefused(f.diagnosis.kind)) refused_ = current();
-        first_failure_ = std::move(f);
-        ++index_;
-        loop_.Post([this] { Dial(); });
-        return;
-      case NextStep::kReport:
-        break;
-    }
+    cb.on_connected = [this](std::unique_ptr<StreamTransport> t) { OnConnected(std::move(t)); };
+    cb.on_finished = [this](Error e) { Finish(std::move(e)); };
+    cb.on_redial_failed = [this](AttemptFailure f) { OnRedialFailed(std::move(f)); };
     // Neither upgrade was accepted: the old one-WebSocket-per-connection form may still be.
-    if (o_.legacy_websocket_fallback && f.stage == FailureStage::kHandshake) {
-      FallbackDecision l =
-          DecideAfterFailure(current(), f.stage, f.diagnosis, reauthenticated_, true);
-      if (l.step == NextStep::kFallback || l.step == NextStep::kFallbackWithHint) {
-        StartLegacy();
-        return;
-      }
-    }
-    Remember(std::nullopt);
-    ReportFinalFailure(diag_, first_failure_, f, Name(current()));
-    Finish(MakeError(FinalErrorCode(f), ""));
-  }
-
-  void Report(const AttemptFailure& f) { ReportAttempt(diag_, f); }
-
-  void Remember(std::optional<StreamProtocol> good) {
-    if (!o_.memory || o_.memory_server.empty()) return;
-    RememberedOutcome r;
-    r.good = good;
-    r.refused = refused_;
-    r.at = o_.now_seconds ? o_.now_seconds() : 0;
-    if (r.good || r.refused) o_.memory->Record(o_.memory_server, "portforward", r);
+    if (o_.legacy_websocket_fallback) cb.on_all_refused = [this] { StartLegacy(); };
+    return cb;
   }
 
   void OnConnected(std::unique_ptr<StreamTransport> t) {
-    dial_.reset();
+    attempts_.CancelDial();
     transport_ = std::move(t);
     std::string name =
         std::string(Name(transport_->kind())) + " (" + transport_->negotiated() + ")";
     Log(1, "connected over " + name);
     if (!ever_connected_) {
-      Remember(transport_->kind());
-      if (!hint_.empty()) diag_ << hint_ << "\n" << std::flush;
+      attempts_.Accept(transport_->kind());
     } else {
       diag_ << "kproxy: reconnected to the pod over " << name << "\n" << std::flush;
     }
@@ -194,7 +131,7 @@ class PortForwardRun {
   }
 
   void StartLegacy() {
-    dial_.reset();
+    attempts_.CancelDial();
     Log(1, "falling back to legacy WebSocket port-forward (v4.channel.k8s.io, ?ports=)");
     diag_ << "kproxy: the server accepted neither the WebSocket tunnel nor SPDY; using the "
              "legacy WebSocket port-forward (one WebSocket per connection)\n"
@@ -261,28 +198,23 @@ class PortForwardRun {
     reconnect_timer_ = loop_.AddTimer(backoff_, [this] {
       reconnect_timer_ = 0;
       // Re-dial the protocol that worked; the fallback was decided at the start.
-      Dial();
+      attempts_.Dial();
     });
     backoff_ = std::min(backoff_ * 2, o_.reconnect_max);
   }
 
   void OnRedialFailed(AttemptFailure f) {
-    dial_.reset();
+    attempts_.CancelDial();
     // A refused upgrade (RBAC, pod gone, session expired) will not heal by waiting.
     if (f.stage == FailureStage::kHandshake) {
-      if (f.diagnosis.kind == RefusalKind::kUnauthenticated && o_.reauthenticate &&
-          !reauthenticated_) {
-        reauthenticated_ = true;
-        auto headers = o_.reauthenticate();
-        if (headers.ok()) {
-          o_.target.headers = std::move(*headers);
-          loop_.Post([this] { Dial(); });
-          return;
-        }
+      if (f.diagnosis.kind == RefusalKind::kUnauthenticated && attempts_.can_reauthenticate() &&
+          attempts_.Reauthenticate().ok()) {
+        attempts_.Redial();
+        return;
       }
       diag_ << "kproxy: reconnecting failed:\n";
-      Report(f);
-      Finish(MakeError(f.diagnosis.headline.empty() ? f.error.code : f.diagnosis.code, ""));
+      ReportAttempt(diag_, f);
+      Finish(MakeError(FinalErrorCode(f), ""));
       return;
     }
     ScheduleReconnect("reconnecting failed (" + f.error.message + ")");
@@ -303,13 +235,8 @@ class PortForwardRun {
   PortForwardSessionOptions o_;
   std::ostream& out_;
   std::ostream& diag_;
-  size_t index_ = 0;
-  bool reauthenticated_ = false;
+  ProtocolAttempts attempts_;
   bool ever_connected_ = false;
-  std::optional<StreamProtocol> refused_;
-  std::optional<AttemptFailure> first_failure_;
-  std::string hint_;
-  std::unique_ptr<PendingDial> dial_;
   std::unique_ptr<StreamTransport> transport_;
   std::unique_ptr<PairTunnel> tunnel_;
   std::unique_ptr<LegacyWsTunnel> legacy_;

@@ -5,16 +5,12 @@
 // sign-in, cache permissions, and no token in any output at -v 10. Commands run through
 // tests/scripts/auth_run.sh with a clean environment (a pty when interactive).
 #include <doctest/doctest.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <chrono>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
 
-#include "tests/support/sim_process.h"
-#include "tests/support/test_env.h"
+#include "tests/support/e2e_start.h"
 
 namespace kproxy::test {
 namespace {
@@ -22,91 +18,9 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-std::string Slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-std::string Quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-int Mode(const fs::path& p) {
-  struct stat st {};
-  if (::stat(p.c_str(), &st) != 0) return -1;
-  return static_cast<int>(st.st_mode & 07777);
-}
-
-std::string Kproxy() { return (BinaryDir() / "kproxy").string(); }
+std::string Kproxy() { return KproxyBinary().string(); }
 
 std::string Script(const char* name) { return (SourceDir() / "tests/scripts" / name).string(); }
-
-// The simulator with its access proxy, and a work directory with its kubeconfig (context
-// "sso") and the token cache; commands are recorded as WORK/<name>.{out,err,rc}.
-struct Rig {
-  std::unique_ptr<SimProcess> sim;
-  TempDir work;
-  std::string route;
-  std::string ca;
-
-  Rig() {
-    std::string err;
-    sim = SimProcess::Start(SimOptions{}, &err);
-    REQUIRE_MESSAGE(sim, err);
-    route = sim->proxy_url();
-    ca = sim->ca_pem();
-    REQUIRE(!route.empty());
-    fs::copy_file(sim->kubeconfig(), work.path() / "kubeconfig");
-  }
-  void Run(const std::string& name, bool tty, const std::vector<std::string>& vars,
-           const std::vector<std::string>& argv) const {
-    std::string line = Quote(Script("auth_run.sh")) + " " + Quote(work.path().string()) + " " +
-                       Quote(name) + (tty ? " tty" : " notty");
-    for (const auto& v : vars) line += " " + Quote(v);
-    line += " --";
-    for (const auto& a : argv) line += " " + Quote(a);
-    CHECK(std::system(("timeout 150 " + line).c_str()) == 0);
-  }
-  std::string Out(const std::string& n) const { return Slurp(work.path() / (n + ".out")); }
-  std::string Err(const std::string& n) const { return Slurp(work.path() / (n + ".err")); }
-  std::string Rc(const std::string& n) const { return Slurp(work.path() / (n + ".rc")); }
-  std::string Browser() const { return "BROWSER=" + Script("sim-browser.sh"); }
-  // A browser that only records the URLs it was asked to open, in WORK/opened.
-  std::string RecordingBrowser() const {
-    fs::path browser = work.path() / "recording-browser.sh";
-    std::ofstream(browser) << "#!/bin/sh\necho \"$1\" >>" << Quote(Opened().string()) << "\n";
-    fs::permissions(browser, fs::perms::owner_all);
-    return "BROWSER=" + browser.string();
-  }
-  fs::path Opened() const { return work.path() / "opened"; }
-  json Stats() const {
-    auto r = HttpsRequest(ca, "GET", route + "/.sim/stats");
-    REQUIRE(r.status == 200);
-    return json::parse(r.body);
-  }
-  void Revoke(const std::string& body) const {
-    REQUIRE(HttpsRequest(ca, "POST", route + "/.sim/revoke", {}, body).status == 200);
-  }
-  fs::path CacheDir() const { return work.path() / "cache" / "kproxy"; }
-  std::string CachedJwt() const {
-    std::error_code ec;
-    for (const auto& e : fs::directory_iterator(CacheDir(), ec)) {
-      if (e.path().extension() != ".json") continue;
-      auto j = json::parse(Slurp(e.path()), nullptr, false);
-      // Other kproxy state lives here too (protocols.json: the exec protocol memory).
-      if (j.is_object() && !j.value("token", "").empty()) return j.value("token", "");
-    }
-    return "";
-  }
-  std::string WhoIs(const std::string& jwt) const {
-    auto r = HttpsRequest(ca, "GET", route + "/.pomerium/user",
-                          {"Accept: application/json", "Authorization: Bearer Pomerium-" + jwt});
-    if (r.status != 200) return "";
-    return json::parse(r.body).value("user", "");
-  }
-};
 
 const std::vector<std::string> kGetPods = {Kproxy(), "--context", "sso", "get", "pods"};
 
@@ -119,11 +33,12 @@ bool Listed(const std::string& out) {
 
 TEST_SUITE("e2e.auth-sim") {
   TEST_CASE("kproxy get pods logs in on first use under a terminal, then uses the cache") {
-    Rig r;
+    auto rig = RequireAuthSimRig();
+    AuthSimRig& r = *rig;
     r.Run("first", /*tty=*/true, {r.Browser()}, kGetPods);
     CHECK(r.Rc("first") == "0\n");
     CHECK_MESSAGE(Listed(r.Out("first")), r.Err("first"));
-    CHECK(r.Err("first").find("Please visit the following URL to sign in: " + r.route +
+    CHECK(r.Err("first").find("Please visit the following URL to sign in: " + r.route() +
                               "/.pomerium/sign_in?") != std::string::npos);
     json s = r.Stats();
     CHECK(s["signInPageHits"] == 1);
@@ -138,19 +53,20 @@ TEST_SUITE("e2e.auth-sim") {
   }
 
   TEST_CASE("non-interactive kproxy without a session: exit 81, the login command, no browser") {
-    Rig r;
+    auto rig = RequireAuthSimRig();
+    AuthSimRig& r = *rig;
     auto t0 = std::chrono::steady_clock::now();
     r.Run("ni", /*tty=*/false, {r.RecordingBrowser()}, kGetPods);
     CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(20));
     CHECK(r.Rc("ni") == "81\n");
-    CHECK(r.Err("ni").find("kproxy login --server " + r.route) != std::string::npos);
+    CHECK(r.Err("ni").find("kproxy login --server " + r.route()) != std::string::npos);
     CHECK(r.Out("ni").empty());
     CHECK_FALSE(fs::exists(r.Opened()));
     CHECK(r.Stats()["loginApiCalls"] == 0);
     // `kproxy login` needs no terminal (it prints the URL); afterwards the same call works.
     r.Run("login", /*tty=*/false, {r.Browser()}, {Kproxy(), "login", "--context", "sso"});
     CHECK(r.Rc("login") == "0\n");
-    CHECK(r.Err("login").find("Logged in to " + r.route + " as alice@example.com") !=
+    CHECK(r.Err("login").find("Logged in to " + r.route() + " as alice@example.com") !=
           std::string::npos);
     r.Run("after", /*tty=*/false, {r.RecordingBrowser()}, kGetPods);
     CHECK(r.Rc("after") == "0\n");
@@ -160,16 +76,17 @@ TEST_SUITE("e2e.auth-sim") {
   }
 
   TEST_CASE("kproxy with a revoked session: one re-login under a terminal; exit 81 without") {
-    Rig r;
+    auto rig = RequireAuthSimRig();
+    AuthSimRig& r = *rig;
     r.Run("login", /*tty=*/false, {r.Browser()}, {Kproxy(), "login", "--context", "sso"});
     REQUIRE(r.Rc("login") == "0\n");
     std::string first = r.CachedJwt();
     // Every session of alice minted so far dies; signing in again must still work.
-    r.Revoke(R"({"user":"alice"})");
+    REQUIRE(r.Revoke(R"({"user":"alice"})"));
     REQUIRE(r.WhoIs(first).empty());
     r.Run("ni", /*tty=*/false, {r.RecordingBrowser()}, kGetPods);
     CHECK(r.Rc("ni") == "81\n");
-    CHECK(r.Err("ni").find("kproxy login --server " + r.route) != std::string::npos);
+    CHECK(r.Err("ni").find("kproxy login --server " + r.route()) != std::string::npos);
     CHECK_FALSE(fs::exists(r.Opened()));
     CHECK(r.Stats()["signIns"] == 1);
 
@@ -185,13 +102,14 @@ TEST_SUITE("e2e.auth-sim") {
   }
 
   TEST_CASE("forged callbacks are refused and the real sign-in still completes") {
-    Rig r;
-    fs::path log = r.work.path() / "forge.log";
+    auto rig = RequireAuthSimRig();
+    AuthSimRig& r = *rig;
+    fs::path log = r.work() / "forge.log";
     r.Run("login", /*tty=*/false,
           {"BROWSER=" + Script("auth_forging_browser.sh"), "FORGE_LOG=" + log.string()},
           {Kproxy(), "login", "--context", "sso"});
     CHECK(r.Rc("login") == "0\n");
-    std::string forged = Slurp(log);
+    std::string forged = ReadFileOrEmpty(log);
     CAPTURE(forged);
     for (const char* attempt : {"wrong-state", "wrong-path", "post", "two-states", "no-jwt"}) {
       CAPTURE(attempt);
@@ -211,17 +129,18 @@ TEST_SUITE("e2e.auth-sim") {
   }
 
   TEST_CASE("cache is 0700/0600 and no session token appears in any output at -v 10") {
-    Rig r;
+    auto rig = RequireAuthSimRig();
+    AuthSimRig& r = *rig;
     r.Run("login", /*tty=*/false, {r.Browser()},
           {Kproxy(), "-v", "10", "login", "--context", "sso"});
     REQUIRE(r.Rc("login") == "0\n");
     std::string first = r.CachedJwt();
     REQUIRE(!first.empty());
-    CHECK(Mode(r.CacheDir()) == 0700);
+    CHECK(FileMode(r.CacheDir()) == 0700);
     int files = 0;
     for (const auto& e : fs::directory_iterator(r.CacheDir())) {
       CAPTURE(e.path().string());
-      CHECK(Mode(e.path()) == 0600);
+      CHECK(FileMode(e.path()) == 0600);
       ++files;
     }
     CHECK(files >= 2);  // the entry and its lock file
@@ -238,30 +157,30 @@ TEST_SUITE("e2e.auth-sim") {
     run("status-json", false, {Kproxy(), "-v", "10", "auth", "status", "-o", "json"});
     // The plugin itself at -v 10, as kubectl runs it (cluster info from the kubeconfig's CA):
     // the token goes to stdout inside the ExecCredential, and only there.
-    std::string kubeconfig = Slurp(r.work.path() / "kubeconfig");
+    std::string kubeconfig = ReadFileOrEmpty(r.work() / "kubeconfig");
     std::smatch ca;
     REQUIRE(std::regex_search(kubeconfig, ca, std::regex("certificate-authority-data: (\\S+)")));
     json info = {{"apiVersion", "client.authentication.k8s.io/v1"},
                  {"kind", "ExecCredential"},
                  {"spec",
                   {{"interactive", false},
-                   {"cluster", {{"server", r.route}, {"certificate-authority-data", ca[1]}}}}}};
+                   {"cluster", {{"server", r.route()}, {"certificate-authority-data", ca[1]}}}}}};
     r.Run("plugin", false, {"KUBERNETES_EXEC_INFO=" + info.dump()},
-          {Kproxy(), "-v", "10", "credential", "--server", r.route});
+          {Kproxy(), "-v", "10", "credential", "--server", r.route()});
     CHECK_MESSAGE(r.Rc("plugin") == "0\n", r.Err("plugin"));
     json cred = json::parse(r.Out("plugin"), nullptr, false);
     REQUIRE(cred.is_object());
     CHECK(cred["status"]["token"] == "Pomerium-" + first);
     CHECK(r.Err("plugin").find(first) == std::string::npos);
     // A re-login after revocation, at -v 10, logs the whole 401 → login → retry path.
-    r.Revoke("{}");
+    REQUIRE(r.Revoke());
     run("relogin", true, {Kproxy(), "-v", "10", "--context", "sso", "get", "pods"});
     CHECK(r.Stats()["signIns"] == 2);
     std::string second = r.CachedJwt();
     REQUIRE(!second.empty());
     CHECK(second != first);
-    CHECK(Mode(r.CacheDir()) == 0700);
-    for (const auto& e : fs::directory_iterator(r.CacheDir())) CHECK(Mode(e.path()) == 0600);
+    CHECK(FileMode(r.CacheDir()) == 0700);
+    for (const auto& e : fs::directory_iterator(r.CacheDir())) CHECK(FileMode(e.path()) == 0600);
     for (const auto& n : runs) {
       CAPTURE(n);
       for (const auto& jwt : {first, second}) {
@@ -274,7 +193,8 @@ TEST_SUITE("e2e.auth-sim") {
   }
 
   TEST_CASE("kproxy exec through the emulator: first-use login, re-login after a revocation") {
-    Rig r;
+    auto rig = RequireAuthSimRig();
+    AuthSimRig& r = *rig;
     const std::vector<std::string> exec = {Kproxy(), "--context",  "sso",
                                            "exec",   "deploy/web", "--",
                                            "sh",     "-c",         "echo hello-$((6*7))"};
@@ -284,7 +204,7 @@ TEST_SUITE("e2e.auth-sim") {
     CHECK(r.Stats()["signIns"] == 1);
     std::string first = r.CachedJwt();
     // The upgrade request is refused (401) with the dead session: one re-login, one retry.
-    r.Revoke("{}");
+    REQUIRE(r.Revoke());
     r.Run("again", /*tty=*/true, {r.Browser()}, exec);
     CHECK_MESSAGE(r.Rc("again") == "0\n", r.Err("again"));
     CHECK(r.Out("again").find("hello-42") != std::string::npos);
@@ -294,10 +214,10 @@ TEST_SUITE("e2e.auth-sim") {
     std::string second = r.CachedJwt();
     CHECK(second != first);
     // Non-interactive after another revocation: exit 81, no browser, nothing run.
-    r.Revoke("{}");
+    REQUIRE(r.Revoke());
     r.Run("ni", /*tty=*/false, {r.RecordingBrowser()}, exec);
     CHECK(r.Rc("ni") == "81\n");
-    CHECK(r.Err("ni").find("kproxy login --server " + r.route) != std::string::npos);
+    CHECK(r.Err("ni").find("kproxy login --server " + r.route()) != std::string::npos);
     CHECK(r.Out("ni").find("hello-42") == std::string::npos);
     CHECK_FALSE(fs::exists(r.Opened()));
     CHECK(r.Stats()["signIns"] == 2);

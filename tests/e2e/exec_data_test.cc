@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/support/pty_runner.h"
+#include "tests/support/e2e_start.h"
 
 namespace kproxy::test {
 namespace {
@@ -19,13 +19,6 @@ constexpr const char* kPod = "web-7d9f5c6b8-abcde";
 constexpr size_t k100MB = 100u * 1024 * 1024;
 const char* const kProtocols[] = {"websocket", "spdy"};
 
-std::string ReadFile(const std::filesystem::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::ostringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
 // The simulator runs container commands as local processes, so a file written by the test
 // is what the "container" reads.
 struct DataCluster {
@@ -33,10 +26,7 @@ struct DataCluster {
   std::filesystem::path big;
   std::string big_sha;
   DataCluster() {
-    std::string error;
-    bool ok = c.Start({}, false, &error);
-    INFO("simulator: " << error);
-    REQUIRE(ok);
+    RequireStarted(c);
     big = c.home.path() / "big.bin";
     REQUIRE(WriteDeterministicFile(big, k100MB));
     big_sha = FileSha256Hex(big);
@@ -66,7 +56,7 @@ TEST_SUITE("e2e.exec") {
       // stdin from a pipe the test writes into, the common `producer | kproxy exec -i` case.
       ProcessOptions o;
       o.argv = {"kproxy", "-v", "1", "exec", "-i", flag, kPod, "--", "sha256sum"};
-      o.input = ReadFile(d.big);
+      o.input = ReadFileOrEmpty(d.big);
       o.timeout_ms = 120000;
       ProcessResult in = d.c.Run(o);
       INFO("stdin run: " << in.Describe());
@@ -101,7 +91,7 @@ TEST_SUITE("e2e.exec") {
       ProcessResult r = d.c.Run(o);
       INFO(r.Describe());
       CHECK(r.exit_code == 0);
-      std::string got = ReadFile(out_file);
+      std::string got = ReadFileOrEmpty(out_file);
       std::string first_mb;
       {
         std::ifstream f(d.big, std::ios::binary);
@@ -117,8 +107,7 @@ TEST_SUITE("e2e.exec") {
 
   TEST_CASE("exit codes 0, 1, 3, 255 and stdin EOF with cat, both protocols") {
     SimCluster c;
-    std::string error;
-    REQUIRE_MESSAGE(c.Start({}, false, &error), error);
+    RequireStarted(c);
     for (const char* protocol : kProtocols) {
       CAPTURE(std::string(protocol));
       std::string flag = std::string("--protocol=") + protocol;
@@ -152,8 +141,7 @@ TEST_SUITE("e2e.exec") {
 
   TEST_CASE("output is drained before exit, also into a slow local reader") {
     SimCluster c;
-    std::string error;
-    REQUIRE_MESSAGE(c.Start({}, false, &error), error);
+    RequireStarted(c);
     std::filesystem::path f = c.home.path() / "two.bin";
     REQUIRE(WriteDeterministicFile(f, 2u * 1024 * 1024));
     std::string sha = FileSha256Hex(f);

@@ -4,10 +4,11 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
-#include "tests/support/pty_runner.h"
+#include "tests/support/e2e_start.h"
 
 namespace kproxy::test {
 namespace {
@@ -54,10 +55,9 @@ Run RunMode(const SimCluster& c, Mode mode, const std::vector<std::string>& extr
   Run r;
   auto pty_run = [&](std::vector<std::string> tail, const std::string& typed,
                      const std::string& wait_for) {
-    std::vector<std::string> argv = {KproxyBinary().string()};
-    argv.insert(argv.end(), args.begin(), args.end());
+    std::vector<std::string> argv = args;
     argv.insert(argv.end(), tail.begin(), tail.end());
-    auto pty = PtySession::Start(argv, c.env, 80, 24);
+    auto pty = c.Pty(argv);
     REQUIRE(pty);
     if (!typed.empty()) {
       // Type once the session runs (the shell's output proves it), as a user would.
@@ -152,33 +152,35 @@ void ExpectRefused(const Run& r, Mode mode, int exit_code, bool tried_spdy,
   }
 }
 
+// Runs every mode against `c`; `check` judges each run.
+void ForEachMode(const SimCluster& c, const std::function<void(const Run&, Mode)>& check) {
+  for (Mode m : kAllModes) {
+    CAPTURE(std::string(ModeName(m)));
+    check(RunMode(c, m), m);
+  }
+}
+
 }  // namespace
 
 TEST_SUITE("e2e.exec") {
   TEST_CASE("exec/attach without faults: WebSocket v5, no fallback, remote exit codes") {
     SimCluster c;
-    std::string error;
-    REQUIRE_MESSAGE(c.Start({}, false, &error), error);
-    for (Mode m : kAllModes) {
-      CAPTURE(std::string(ModeName(m)));
-      Run r = RunMode(c, m);
+    RequireStarted(c);
+    ForEachMode(c, [&](const Run& r, Mode m) {
       ExpectSession(r, m, "websocket", "v5.channel.k8s.io");
       CHECK(r.all().find("trying spdy") == std::string::npos);
-    }
+    });
   }
 
   TEST_CASE("fault ws-forbidden: empty 403 on the WebSocket upgrade, silent fallback to SPDY") {
     SimCluster c;
-    std::string error;
-    REQUIRE_MESSAGE(c.Start({"ws-forbidden"}, false, &error), error);
-    for (Mode m : kAllModes) {
-      CAPTURE(std::string(ModeName(m)));
-      Run r = RunMode(c, m);
+    RequireStarted(c, {"ws-forbidden"});
+    ForEachMode(c, [&](const Run& r, Mode m) {
       ExpectSession(r, m, "spdy", "v4.channel.k8s.io");
       CHECK(r.all().find("websocket attempt failed (upgrade-refused)") != std::string::npos);
       // Silent: no error line reaches the user when the fallback works.
       CHECK(r.all().find("error:") == std::string::npos);
-    }
+    });
     // Protocol memory: the next session starts with SPDY without trying WebSocket.
     std::filesystem::remove_all(c.home.path() / "cache");
     ProcessResult first = c.Kproxy({"-v", "1", "exec", kPod, "--", "true"});
@@ -192,11 +194,8 @@ TEST_SUITE("e2e.exec") {
 
   TEST_CASE("fault no-v5: a pre-1.30 server; WebSocket v4, SPDY when stdin must half-close") {
     SimCluster c;
-    std::string error;
-    REQUIRE_MESSAGE(c.Start({"no-v5"}, false, &error), error);
-    for (Mode m : kAllModes) {
-      CAPTURE(std::string(ModeName(m)));
-      Run r = RunMode(c, m);
+    RequireStarted(c, {"no-v5"});
+    ForEachMode(c, [&](const Run& r, Mode m) {
       if (PipedStdin(m)) {
         // v4 has no stdin half-close: a piped stdin would leave `cat` waiting forever.
         ExpectSession(r, m, "spdy", "v4.channel.k8s.io");
@@ -206,43 +205,34 @@ TEST_SUITE("e2e.exec") {
         ExpectSession(r, m, "websocket", "v4.channel.k8s.io");
         CHECK(r.all().find("trying spdy") == std::string::npos);
       }
-    }
+    });
   }
 
   TEST_CASE("fault strip-upgrade: 400 Upgrade request required on both, named, exit 82") {
     SimCluster c;
-    std::string error;
-    REQUIRE_MESSAGE(c.Start({"strip-upgrade"}, false, &error), error);
-    for (Mode m : kAllModes) {
-      CAPTURE(std::string(ModeName(m)));
-      Run r = RunMode(c, m);
+    RequireStarted(c, {"strip-upgrade"});
+    ForEachMode(c, [&](const Run& r, Mode m) {
       ExpectRefused(r, m, 82, true,
                     {"Error from server (BadRequest): Upgrade request required",
                      "removed the Upgrade header"});
-    }
+    });
   }
 
   TEST_CASE("fault rbac-ws-get: RBAC denies get only; SPDY (create) works, with the hint") {
     SimCluster c;
-    std::string error;
-    REQUIRE_MESSAGE(c.Start({"rbac-ws-get"}, false, &error), error);
-    for (Mode m : kAllModes) {
-      CAPTURE(std::string(ModeName(m)));
-      Run r = RunMode(c, m);
+    RequireStarted(c, {"rbac-ws-get"});
+    ForEachMode(c, [&](const Run& r, Mode m) {
       ExpectSession(r, m, "spdy", "v4.channel.k8s.io");
       std::string resource = IsAttach(m) ? "pods/attach" : "pods/exec";
       CHECK(r.all().find("note: RBAC allows \"create\" but not \"get\" on " + resource) !=
             std::string::npos);
-    }
+    });
   }
 
   TEST_CASE("fault rbac-both: RBAC denies both verbs; the user, verb and rule named, exit 77") {
     SimCluster c;
-    std::string error;
-    REQUIRE_MESSAGE(c.Start({"rbac-both"}, false, &error), error);
-    for (Mode m : kAllModes) {
-      CAPTURE(std::string(ModeName(m)));
-      Run r = RunMode(c, m);
+    RequireStarted(c, {"rbac-both"});
+    ForEachMode(c, [&](const Run& r, Mode m) {
       std::string resource = IsAttach(m) ? "pods/attach" : "pods/exec";
       std::string pod = m == Mode::kAttachTty ? kTtyPod : kPod;
       ExpectRefused(
@@ -250,60 +240,45 @@ TEST_SUITE("e2e.exec") {
           {"Error from server (Forbidden): pods \"" + pod +
                "\" is forbidden: User \"alice\" cannot get resource \"" + resource + "\"",
            "Kubernetes RBAC: user \"alice\"", "cannot create resource \"" + resource + "\""});
-    }
+    });
   }
 
   TEST_CASE("fault h2-only: an HTTP/2-only front end; no SPDY retry, exit 69") {
     SimCluster c;
-    std::string error;
-    REQUIRE_MESSAGE(c.Start({"h2-only"}, false, &error), error);
-    for (Mode m : kAllModes) {
-      CAPTURE(std::string(ModeName(m)));
-      Run r = RunMode(c, m);
+    RequireStarted(c, {"h2-only"});
+    ForEachMode(c, [&](const Run& r, Mode m) {
       // The front end refuses HTTP/1.1 already for the pod lookup, before any upgrade.
       ExpectRefused(r, m, 69, false, {"Unable to connect to the server"});
       CHECK(r.all().find("trying websocket") == std::string::npos);
-    }
+    });
   }
 
   TEST_CASE("fault expired: every token refused (401); kubectl's message, exit 80") {
     SimCluster c;
-    std::string error;
-    REQUIRE_MESSAGE(c.Start({"expired"}, false, &error), error);
-    for (Mode m : kAllModes) {
-      CAPTURE(std::string(ModeName(m)));
-      Run r = RunMode(c, m);
+    RequireStarted(c, {"expired"});
+    ForEachMode(c, [&](const Run& r, Mode m) {
       ExpectRefused(r, m, 80, false, {"error: You must be logged in to the server (Unauthorized)"});
-    }
+    });
   }
 
   TEST_CASE("fault delay: slow response heads still end in a WebSocket session") {
     SimCluster c;
-    std::string error;
-    REQUIRE_MESSAGE(c.Start({"delay=300"}, false, &error), error);
-    for (Mode m : kAllModes) {
-      CAPTURE(std::string(ModeName(m)));
-      Run r = RunMode(c, m);
-      ExpectSession(r, m, "websocket", "v5.channel.k8s.io");
-    }
+    RequireStarted(c, {"delay=300"});
+    ForEachMode(
+        c, [&](const Run& r, Mode m) { ExpectSession(r, m, "websocket", "v5.channel.k8s.io"); });
   }
 
   TEST_CASE("fault slow-reader: a server reading in small pauses; sessions complete") {
     SimCluster c;
-    std::string error;
-    REQUIRE_MESSAGE(c.Start({"slow-reader"}, false, &error), error);
-    for (Mode m : kAllModes) {
-      CAPTURE(std::string(ModeName(m)));
-      Run r = RunMode(c, m);
-      ExpectSession(r, m, "websocket", "v5.channel.k8s.io");
-    }
+    RequireStarted(c, {"slow-reader"});
+    ForEachMode(
+        c, [&](const Run& r, Mode m) { ExpectSession(r, m, "websocket", "v5.channel.k8s.io"); });
   }
 
   TEST_CASE("fault drop-after: the connection dropped mid-stream; clear error, exit 69") {
     // 20000 bytes covers the pod lookup and the upgrade; the session's output does not fit.
     SimCluster c;
-    std::string error;
-    REQUIRE_MESSAGE(c.Start({"drop-after=20000"}, false, &error), error);
+    RequireStarted(c, {"drop-after=20000"});
     for (const char* protocol : {"websocket", "spdy"}) {
       for (bool stdin : {false, true}) {
         CAPTURE(std::string(protocol));
@@ -325,8 +300,7 @@ TEST_SUITE("e2e.exec") {
 
   TEST_CASE("--protocol and KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false choose the transport") {
     SimCluster c;
-    std::string error;
-    REQUIRE_MESSAGE(c.Start({}, false, &error), error);
+    RequireStarted(c);
     ProcessResult spdy = c.Kproxy({"-v", "1", "exec", "--protocol=spdy", kPod, "--", "true"});
     INFO(spdy.Describe());
     CHECK(spdy.exit_code == 0);

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/support/pty_runner.h"
+#include "tests/support/e2e_start.h"
 
 namespace kproxy::test {
 namespace {
@@ -31,8 +31,7 @@ ProcessResult RunBurst(const SimCluster& c, ProcessOptions o) {
 TEST_SUITE("e2e.exec") {
   TEST_CASE("1 GB of stdin into a slow-reading server: kproxy's memory stays bounded") {
     SimCluster c;
-    std::string error;
-    REQUIRE_MESSAGE(c.Start({"slow-reader"}, false, &error), error);
+    RequireStarted(c, {"slow-reader"});
     for (const char* protocol : {"websocket", "spdy"}) {
       CAPTURE(std::string(protocol));
       ProcessOptions o;
@@ -54,8 +53,7 @@ TEST_SUITE("e2e.exec") {
 
   TEST_CASE("1 GB of output into a slow local reader: kproxy's memory stays bounded") {
     SimCluster c;
-    std::string error;
-    REQUIRE_MESSAGE(c.Start({}, false, &error), error);
+    RequireStarted(c);
     for (const char* protocol : {"websocket", "spdy"}) {
       CAPTURE(std::string(protocol));
       ProcessOptions o;

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/support/pty_runner.h"
+#include "tests/support/e2e_start.h"
 
 namespace kproxy::test {
 namespace {
@@ -44,10 +44,8 @@ void CheckSessions(const SimCluster& c, const std::string& context, const std::s
     }
   }
   std::filesystem::remove_all(c.home.path() / "cache");
-  auto pty =
-      PtySession::Start({KproxyBinary().string(), "--context", context, "-v", "1", "exec", "-it",
-                         kTtyPod, "--", "sh", "-c", "echo tty-marker; read l; exit 5"},
-                        c.env, 80, 24);
+  auto pty = c.Pty({"--context", context, "-v", "1", "exec", "-it", kTtyPod, "--", "sh", "-c",
+                    "echo tty-marker; read l; exit 5"});
   REQUIRE(pty);
   CHECK(pty->WaitFor("tty-marker", 15000));
   pty->Write("\n");
@@ -64,22 +62,19 @@ void CheckSessions(const SimCluster& c, const std::string& context, const std::s
 TEST_SUITE("e2e.exec") {
   TEST_CASE("access proxy: default route, WebSocket v5 end to end") {
     SimCluster c;
-    std::string error;
-    REQUIRE_MESSAGE(c.Start({}, true, &error), error);
+    RequireStarted(c, {}, true);
     CheckSessions(c, "proxy", "websocket with v5.channel.k8s.io", false);
   }
 
   TEST_CASE("access proxy: route without WebSocket upgrades, silent fallback to SPDY") {
     SimCluster c;
-    std::string error;
-    REQUIRE_MESSAGE(c.Start({}, true, &error), error);
+    RequireStarted(c, {}, true);
     CheckSessions(c, "proxy-no-websocket", "spdy with v4.channel.k8s.io", true);
   }
 
   TEST_CASE("access proxy: route without SPDY; WebSocket works, forced SPDY is refused") {
     SimCluster c;
-    std::string error;
-    REQUIRE_MESSAGE(c.Start({}, true, &error), error);
+    RequireStarted(c, {}, true);
     CheckSessions(c, "proxy-no-spdy", "websocket with v5.channel.k8s.io", false);
     for (const char* verb : {"exec", "attach"}) {
       CAPTURE(std::string(verb));
@@ -98,8 +93,7 @@ TEST_SUITE("e2e.exec") {
 
   TEST_CASE("access proxy: policy denial for a user the route does not admit, exit 77") {
     SimCluster c;
-    std::string error;
-    REQUIRE_MESSAGE(c.Start({}, true, &error), error);
+    RequireStarted(c, {}, true);
     std::string jwt = c.SignIn("default", "mallory", "mallory-pass");
     REQUIRE(!jwt.empty());
     for (const char* verb : {"exec", "attach"}) {

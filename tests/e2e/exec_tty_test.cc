@@ -9,7 +9,7 @@
 #include <thread>
 #include <vector>
 
-#include "tests/support/pty_runner.h"
+#include "tests/support/e2e_start.h"
 
 namespace kproxy::test {
 namespace {
@@ -19,10 +19,9 @@ const char* const kProtocols[] = {"websocket", "spdy"};
 
 std::unique_ptr<PtySession> StartExec(const SimCluster& c, const std::string& protocol,
                                       const std::vector<std::string>& command) {
-  std::vector<std::string> argv = {KproxyBinary().string(),  "-v",  "1",  "exec",
-                                   "--protocol=" + protocol, "-it", kPod, "--"};
-  argv.insert(argv.end(), command.begin(), command.end());
-  return PtySession::Start(argv, c.env, 80, 24);
+  std::vector<std::string> args = {"-v", "1", "exec", "--protocol=" + protocol, "-it", kPod, "--"};
+  args.insert(args.end(), command.begin(), command.end());
+  return c.Pty(args);
 }
 
 // Raw mode as kubectl's term package sets it: no echo, no canonical input, no signals.
@@ -35,8 +34,7 @@ bool LooksRaw(const termios& t) {
 TEST_SUITE("e2e.exec") {
   TEST_CASE("exec -it: stty size, resize, raw mode during, terminal modes restored after") {
     SimCluster c;
-    std::string error;
-    REQUIRE_MESSAGE(c.Start({}, false, &error), error);
+    RequireStarted(c);
     for (const char* protocol : kProtocols) {
       CAPTURE(std::string(protocol));
       // A fixed prompt whoever runs the tests (root's sh would print "# ").
@@ -78,8 +76,7 @@ TEST_SUITE("e2e.exec") {
 
   TEST_CASE("exec -it: Ctrl-C reaches the remote process, kproxy keeps running") {
     SimCluster c;
-    std::string error;
-    REQUIRE_MESSAGE(c.Start({}, false, &error), error);
+    RequireStarted(c);
     for (const char* protocol : kProtocols) {
       CAPTURE(std::string(protocol));
       auto pty = StartExec(c, protocol,
@@ -111,8 +108,7 @@ TEST_SUITE("e2e.exec") {
 
   TEST_CASE("exec -it: connection dropped mid-stream; message, exit 69, terminal restored") {
     SimCluster c;
-    std::string error;
-    REQUIRE_MESSAGE(c.Start({"drop-after=20000"}, false, &error), error);
+    RequireStarted(c, {"drop-after=20000"});
     for (const char* protocol : kProtocols) {
       CAPTURE(std::string(protocol));
       auto start = std::chrono::steady_clock::now();
@@ -138,8 +134,7 @@ TEST_SUITE("e2e.exec") {
 
   TEST_CASE("exec -t without a terminal on stdin: kubectl's warning, no tty, still runs") {
     SimCluster c;
-    std::string error;
-    REQUIRE_MESSAGE(c.Start({}, false, &error), error);
+    RequireStarted(c);
     ProcessResult r = c.Kproxy({"exec", "-it", kPod, "--", "sh", "-c", "cat; exit 2"}, "piped\n");
     INFO(r.Describe());
     CHECK(r.exit_code == 2);

@@ -5,72 +5,31 @@
 //
 // The "container" behind the forwarded ports is a TCP server in this process; the simulator's
 // fixture is the default one with its portMap pointed at it (no fixed ports).
-#include <arpa/inet.h>
 #include <doctest/doctest.h>
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <openssl/evp.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
-#include <fstream>
 #include <mutex>
 #include <regex>
-#include <sstream>
 #include <thread>
 
-#include "tests/support/sim_process.h"
-#include "tests/support/test_env.h"
+#include "tests/support/e2e_start.h"
+#include "tests/support/loopback.h"
 
 namespace kproxy::test {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-int ListenAny(uint16_t* port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  int one = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd, 1024) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  *port = ntohs(a.sin_port);
-  return fd;
-}
-
 // A free port with nothing listening on it (bound then released).
 uint16_t DeadPort() {
   uint16_t p = 0;
-  int fd = ListenAny(&p);
-  ::close(fd);
+  ::close(ListenOnLoopback(&p));
   return p;
-}
-
-bool SendAll(int fd, const char* p, size_t n) {
-  while (n > 0) {
-    ssize_t w = ::send(fd, p, n, MSG_NOSIGNAL);
-    if (w <= 0) return false;
-    p += w;
-    n -= static_cast<size_t>(w);
-  }
-  return true;
-}
-
-std::string ReadLine(int fd) {
-  std::string line;
-  char c;
-  while (::recv(fd, &c, 1, 0) == 1 && c != '\n') line.push_back(c);
-  return line;
 }
 
 // Deterministic bytes for the bulk transfers.
@@ -105,7 +64,7 @@ class Sha256 {
 class Backend {
  public:
   Backend() {
-    fd_ = ListenAny(&port_);
+    fd_ = ListenOnLoopback(&port_, 1024);
     thread_ = std::thread([this] { Accept(); });
   }
   ~Backend() {
@@ -193,164 +152,75 @@ class Backend {
   std::string get_hash_;
 };
 
-// The default fixture with every portMap target replaced: 8080 → the backend, 5432 → the
-// backend, and 9999 → a port with nothing listening.
-std::string WriteFixture(const std::filesystem::path& dir, uint16_t backend, uint16_t dead) {
-  std::ifstream in(std::string(KPROXY_SOURCE_DIR) + "/tests/data/sim/default.yaml");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string y = ss.str();
-  y = std::regex_replace(
-      y, std::regex(R"(portMap: \{8080: 18080\})"),
-      "portMap: {8080: " + std::to_string(backend) + ", 9999: " + std::to_string(dead) + "}");
-  y = std::regex_replace(y, std::regex(R"(portMap: \{5432: 15432\})"),
-                         "portMap: {5432: " + std::to_string(backend) + "}");
-  auto path = dir / "fixture.yaml";
-  std::ofstream(path) << y;
-  return path.string();
-}
-
-// `kproxy port-forward ...` as a child process; stdout/stderr go to files we poll.
+// `kproxy port-forward ...` in the background; its stdout and stderr are polled.
 class Forward {
  public:
-  Forward(const SimProcess& sim, const std::filesystem::path& dir,
-          const std::vector<std::string>& args, const std::vector<std::string>& env = {}) {
-    out_ = dir / ("pf-" + std::to_string(++counter_) + ".out");
-    err_ = dir / ("pf-" + std::to_string(counter_) + ".err");
-    std::vector<std::string> argv = {(BinaryDir() / "kproxy").string(), "--kubeconfig",
-                                     sim.kubeconfig().string(), "port-forward"};
+  Forward(const SimCluster& c, const std::vector<std::string>& args,
+          const std::vector<std::string>& env = {}) {
+    std::vector<std::string> argv = {"port-forward"};
     argv.insert(argv.end(), args.begin(), args.end());
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      int o = ::open(out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      int e = ::open(err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      ::dup2(o, 1);
-      ::dup2(e, 2);
-      ::setenv("HOME", dir.c_str(), 1);  // protocol memory stays in the test's directory
-      for (const auto& kv : env) ::putenv(const_cast<char*>(kv.c_str()));
-      std::vector<char*> cargv;
-      for (auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
-      cargv.push_back(nullptr);
-      ::execv(cargv[0], cargv.data());
-      ::_exit(127);
-    }
+    child_ = c.Spawn(argv, env);
   }
-  ~Forward() {
-    if (pid_ > 0 && !reaped_) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-  std::string out() const { return Slurp(out_); }
-  std::string err() const { return Slurp(err_); }
+  std::string out() const { return child_ ? child_->out() : ""; }
+  std::string err() const { return child_ ? child_->err() : ""; }
   // The local ports of the "Forwarding from 127.0.0.1:P -> R" lines, waiting up to 20 s.
   std::vector<uint16_t> WaitPorts(size_t n) {
     auto deadline = Clock::now() + std::chrono::seconds(20);
-    while (Clock::now() < deadline) {
+    while (child_ && Clock::now() < deadline) {
       std::vector<uint16_t> ports;
       std::string o = out();
       std::regex re(R"(Forwarding from 127\.0\.0\.1:(\d+) -> (\d+))");
       for (std::sregex_iterator it(o.begin(), o.end(), re), end; it != end; ++it)
         ports.push_back(static_cast<uint16_t>(std::stoi((*it)[1])));
       if (ports.size() >= n) return ports;
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        reaped_ = true;
-        exit_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-        break;
-      }
+      if (!child_->Alive()) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     return {};
   }
   // SIGINT, then the exit status (bounded; -1 when it had to be killed).
-  int Interrupt() {
-    if (reaped_) return exit_;
-    ::kill(pid_, SIGINT);
-    auto deadline = Clock::now() + std::chrono::seconds(10);
-    int status = 0;
-    while (Clock::now() < deadline) {
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        reaped_ = true;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return -1;
-  }
+  int Interrupt() { return child_ ? child_->Signal(SIGINT, std::chrono::seconds(10)) : -1; }
 
  private:
-  static std::string Slurp(const std::filesystem::path& p) {
-    std::ifstream f(p);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-  }
-  static inline int counter_ = 0;
-  std::filesystem::path out_, err_;
-  pid_t pid_ = -1;
-  bool reaped_ = false;
-  int exit_ = -1;
+  std::unique_ptr<ChildProcess> child_;
 };
 
-int Connect(uint16_t port, int timeout_s = 30) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  timeval tv{timeout_s, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-std::string ReadToEof(int fd) {
-  std::string s;
-  char buf[65536];
-  ssize_t n;
-  while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) s.append(buf, static_cast<size_t>(n));
-  return s;
-}
-
 std::string HttpGet(uint16_t port) {
-  int fd = Connect(port);
+  int fd = ConnectLoopback(port);
   if (fd < 0) return "";
   std::string req = "GET / HTTP/1.1\r\nHost: pod\r\n\r\n";
-  SendAll(fd, req.data(), req.size());
+  SendAll(fd, req);
   std::string r = ReadToEof(fd);
   ::close(fd);
   return r;
 }
 
 std::string Echo(uint16_t port, const std::string& word) {
-  int fd = Connect(port);
+  int fd = ConnectLoopback(port);
   if (fd < 0) return "";
   std::string req = "ECHO " + word + "\n";
-  SendAll(fd, req.data(), req.size());
+  SendAll(fd, req);
   std::string line = ReadLine(fd);
   ::close(fd);
   return line;
 }
 
+// The simulator with the default fixture's portMap targets replaced: 8080 and 5432 → the
+// backend, and 9999 → a port with nothing listening.
 struct Env {
-  Env(std::vector<std::string> faults = {}) {
+  explicit Env(std::vector<std::string> faults = {}) {
     dead = DeadPort();
     SimOptions o;
     o.faults = std::move(faults);
-    o.fixture = WriteFixture(dir.path(), backend.port(), dead);
-    std::string error;
-    sim = SimProcess::Start(o, &error);
-    if (!sim) FAIL("simulator did not start: " << error);
+    std::string b = std::to_string(backend.port());
+    o.fixture_edits = {{"portMap: {8080: 18080}",
+                        "portMap: {8080: " + b + ", 9999: " + std::to_string(dead) + "}"},
+                       {"portMap: {5432: 15432}", "portMap: {5432: " + b + "}"}};
+    RequireStartedWith(c, std::move(o));
   }
-  TempDir dir;
   Backend backend;
   uint16_t dead = 0;
-  std::unique_ptr<SimProcess> sim;
+  SimCluster c;
 };
 
 constexpr const char* kPod = "pod/web-7d9f5c6b8-abcde";
@@ -363,10 +233,10 @@ uint64_t BulkMb() {
 // Downloads and uploads `mb` MiB through the forward, comparing SHA-256 with the backend's.
 void Bulk(Env& env, uint16_t port, uint64_t mb) {
   uint64_t n = mb << 20;
-  int fd = Connect(port, 120);
+  int fd = ConnectLoopback(port, 120);
   REQUIRE(fd >= 0);
   std::string cmd = "GET " + std::to_string(n) + "\n";
-  SendAll(fd, cmd.data(), cmd.size());
+  SendAll(fd, cmd);
   Sha256 h;
   uint64_t got = 0;
   std::string buf(1 << 20, '\0');
@@ -380,10 +250,10 @@ void Bulk(Env& env, uint16_t port, uint64_t mb) {
   CHECK(got == n);
   CHECK(hex_h == env.backend.last_get_hash());
 
-  fd = Connect(port, 120);
+  fd = ConnectLoopback(port, 120);
   REQUIRE(fd >= 0);
   cmd = "PUT " + std::to_string(n) + "\n";
-  SendAll(fd, cmd.data(), cmd.size());
+  SendAll(fd, cmd);
   Sha256 u;
   std::string block(1 << 20, '\0');
   for (uint64_t sent = 0, i = 7; sent < n; ++i) {
@@ -402,10 +272,10 @@ void Bulk(Env& env, uint16_t port, uint64_t mb) {
 void Concurrent(uint16_t port, int n) {
   std::vector<int> fds;
   for (int i = 0; i < n; ++i) {
-    int fd = Connect(port);
+    int fd = ConnectLoopback(port);
     REQUIRE(fd >= 0);
     std::string cmd = "ECHO c" + std::to_string(i) + "\n";
-    SendAll(fd, cmd.data(), cmd.size());
+    SendAll(fd, cmd);
     fds.push_back(fd);
   }
   // All are open at once; each gets its own answer.
@@ -421,7 +291,7 @@ void DialerSuite(const std::vector<std::string>& protocol_args, const char* expe
   Env env;
   std::vector<std::string> args = protocol_args;
   args.insert(args.end(), {"-v", "1", kPod, ":8080", ":9999"});
-  Forward pf(*env.sim, env.dir.path(), args);
+  Forward pf(env.c, args);
   auto ports = pf.WaitPorts(2);
   REQUIRE_MESSAGE(ports.size() >= 2, pf.err());
   uint16_t port = ports[0];
@@ -441,7 +311,7 @@ void DialerSuite(const std::vector<std::string>& protocol_args, const char* expe
   // Nothing listens behind 9999: that connection fails and is reported. (Checked last: the
   // simstream build merged at 07:30 segfaults in its SPDY session after such an error, see
   // tests/unit/portforward_cli_tunnel_test.cc for "the other connections keep working".)
-  int dead = Connect(ports.back());
+  int dead = ConnectLoopback(ports.back());
   REQUIRE(dead >= 0);
   CHECK(ReadToEof(dead).empty());
   ::close(dead);
@@ -469,8 +339,7 @@ TEST_SUITE("e2e-portforward") {
 
   TEST_CASE("port-forward: KUBECTL_PORT_FORWARD_WEBSOCKETS=false forces SPDY") {
     Env env;
-    Forward pf(*env.sim, env.dir.path(), {"-v", "1", kPod, ":8080"},
-               {"KUBECTL_PORT_FORWARD_WEBSOCKETS=false"});
+    Forward pf(env.c, {"-v", "1", kPod, ":8080"}, {"KUBECTL_PORT_FORWARD_WEBSOCKETS=false"});
     auto ports = pf.WaitPorts(1);
     REQUIRE_MESSAGE(ports.size() == 1, pf.err());
     CHECK(Echo(ports[0], "spdy") == "spdy");
@@ -480,7 +349,7 @@ TEST_SUITE("e2e-portforward") {
 
   TEST_CASE("port-forward: a refused WebSocket upgrade falls back to SPDY silently") {
     Env env({"ws-forbidden"});
-    Forward pf(*env.sim, env.dir.path(), {"-v", "1", kPod, ":8080"});
+    Forward pf(env.c, {"-v", "1", kPod, ":8080"});
     auto ports = pf.WaitPorts(1);
     REQUIRE_MESSAGE(ports.size() == 1, pf.err());
     CHECK(Echo(ports[0], "fallback") == "fallback");
@@ -492,14 +361,14 @@ TEST_SUITE("e2e-portforward") {
   TEST_CASE("port-forward: the simulator dropping the tunnel → reconnect, later conns work") {
     // Every upgraded connection is cut after 64 KiB: the second transfer kills the tunnel.
     Env env({"drop-after=65536"});
-    Forward pf(*env.sim, env.dir.path(), {kPod, ":8080"});
+    Forward pf(env.c, {kPod, ":8080"});
     auto ports = pf.WaitPorts(1);
     REQUIRE_MESSAGE(ports.size() == 1, pf.err());
     CHECK(Echo(ports[0], "before") == "before");
-    int fd = Connect(ports[0]);
+    int fd = ConnectLoopback(ports[0]);
     REQUIRE(fd >= 0);
     std::string cmd = "GET " + std::to_string(1 << 20) + "\n";
-    SendAll(fd, cmd.data(), cmd.size());
+    SendAll(fd, cmd);
     std::string partial = ReadToEof(fd);
     ::close(fd);
     CHECK(partial.size() < (1u << 20));
@@ -515,7 +384,7 @@ TEST_SUITE("e2e-portforward") {
 
   TEST_CASE("port-forward: svc/ maps the service port to the target port; named ports") {
     Env env;
-    Forward pf(*env.sim, env.dir.path(), {"svc/web", ":80", ":http"});
+    Forward pf(env.c, {"svc/web", ":80", ":http"});
     auto ports = pf.WaitPorts(2);
     REQUIRE_MESSAGE(ports.size() >= 2, pf.err());
     std::string out = pf.out();
@@ -525,7 +394,7 @@ TEST_SUITE("e2e-portforward") {
     CHECK(Echo(ports[0], "svc") == "svc");
     CHECK(pf.Interrupt() == 0);
 
-    Forward named(*env.sim, env.dir.path(), {kPod, ":http"});
+    Forward named(env.c, {kPod, ":http"});
     auto np = named.WaitPorts(1);
     REQUIRE_MESSAGE(np.size() == 1, named.err());
     CHECK(named.out().find(" -> 8080\n") != std::string::npos);
@@ -536,7 +405,7 @@ TEST_SUITE("e2e-portforward") {
   TEST_CASE("port-forward: tunnel and SPDY both refused → legacy WebSocket per connection") {
     // A pre-1.30 server (the tunnel needs ?ports=) behind a proxy route without SPDY upgrades.
     Env env({"no-v5"});
-    Forward pf(*env.sim, env.dir.path(), {"--context", "proxy-no-spdy", "-v", "1", kPod, ":8080"});
+    Forward pf(env.c, {"--context", "proxy-no-spdy", "-v", "1", kPod, ":8080"});
     auto ports = pf.WaitPorts(1);
     REQUIRE_MESSAGE(ports.size() == 1, pf.err());
     CHECK(Echo(ports[0], "legacy") == "legacy");
@@ -550,7 +419,7 @@ TEST_SUITE("e2e-portforward") {
 
   TEST_CASE("port-forward: a pod that is not Running is refused as kubectl does") {
     Env env;
-    Forward pf(*env.sim, env.dir.path(), {"pod/migrate-x7k2p", ":8080"});
+    Forward pf(env.c, {"pod/migrate-x7k2p", ":8080"});
     CHECK(pf.WaitPorts(1).empty());
     CHECK(pf.err().find("unable to forward port because pod is not running") != std::string::npos);
   }

@@ -28,48 +28,6 @@ std::string Hex(const unsigned char* md, unsigned int n) {
   return out;
 }
 
-// argv/envp built before fork: the child only calls async-signal-safe functions.
-struct ExecVectors {
-  std::vector<std::string> storage_argv, storage_env;
-  std::vector<char*> argv, envp;
-};
-
-ExecVectors Prepare(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
-  ExecVectors v;
-  v.storage_argv = argv;
-  for (char** e = environ; *e; ++e) {
-    std::string s(*e);
-    std::string name = s.substr(0, s.find('='));
-    bool overridden = false;
-    for (const std::string& add : env)
-      if (add.substr(0, add.find('=')) == name) overridden = true;
-    if (!overridden) v.storage_env.push_back(s);
-  }
-  // A later addition overrides an earlier one of the same name (getenv takes the first).
-  for (size_t i = 0; i < env.size(); ++i) {
-    std::string name = env[i].substr(0, env[i].find('='));
-    bool later = false;
-    for (size_t j = i + 1; j < env.size(); ++j)
-      if (env[j].substr(0, env[j].find('=')) == name) later = true;
-    if (!later) v.storage_env.push_back(env[i]);
-  }
-  for (std::string& s : v.storage_argv) v.argv.push_back(s.data());
-  v.argv.push_back(nullptr);
-  for (std::string& s : v.storage_env) v.envp.push_back(s.data());
-  v.envp.push_back(nullptr);
-  return v;
-}
-
-[[noreturn]] void Exec(ExecVectors& v) {
-  signal(SIGPIPE, SIG_DFL);
-  execve(v.argv[0], v.argv.data(), v.envp.data());
-  _exit(127);
-}
-
-int DecodeStatus(int status) {
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 void SetNonBlocking(int fd) { fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK); }
 
 }  // namespace
@@ -138,7 +96,7 @@ long PeakRssKb(pid_t pid) {
 
 ProcessResult RunProcess(const ProcessOptions& o) {
   ProcessResult r;
-  ExecVectors v = Prepare(o.argv, o.env);
+  ExecVectors v = PrepareExec(o.argv, o.env);
   int in[2], out[2], err[2];
   if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC)) return r;
   int file_fd = -1;
@@ -155,7 +113,7 @@ ProcessResult RunProcess(const ProcessOptions& o) {
     dup2(file_fd >= 0 ? file_fd : in[0], 0);
     dup2(out[1], 1);
     dup2(err[1], 2);
-    Exec(v);
+    ExecPrepared(v);
   }
   close(in[0]);
   close(out[1]);
@@ -261,7 +219,7 @@ ProcessResult RunProcess(const ProcessOptions& o) {
     kill(pid, SIGKILL);
     wait4(pid, &status, 0, &ru);
   }
-  r.exit_code = (r.timed_out || killed) ? -1 : DecodeStatus(status);
+  r.exit_code = (r.timed_out || killed) ? -1 : DecodeWaitStatus(status);
   r.wall_seconds = std::chrono::duration<double>(Clock::now() - start).count();
   r.max_rss_kb = sampled_rss > 0 ? sampled_rss : ru.ru_maxrss;
   r.cpu_seconds = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
@@ -278,7 +236,11 @@ bool SimCluster::Start(std::vector<std::string> faults, bool proxy, std::string*
   SimOptions o;
   o.proxy = proxy;
   o.faults = std::move(faults);
-  sim = SimProcess::Start(o, error);
+  return Start(std::move(o), error);
+}
+
+bool SimCluster::Start(SimOptions options, std::string* error) {
+  sim = SimProcess::Start(options, error);
   if (!sim) return false;
   env = {"KUBECONFIG=" + sim->kubeconfig().string(), "HOME=" + home.path().string(),
          "XDG_CACHE_HOME=" + (home.path() / "cache").string(),
@@ -294,6 +256,24 @@ ProcessResult SimCluster::Run(ProcessOptions options) const {
   e.insert(e.end(), options.env.begin(), options.env.end());
   options.env = std::move(e);
   return RunProcess(options);
+}
+
+std::unique_ptr<PtySession> SimCluster::Pty(const std::vector<std::string>& args, int cols,
+                                            int rows) const {
+  std::vector<std::string> argv = {KproxyBinary().string()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return PtySession::Start(argv, env, cols, rows);
+}
+
+std::unique_ptr<ChildProcess> SimCluster::Spawn(const std::vector<std::string>& args,
+                                                const std::vector<std::string>& extra_env) const {
+  static int counter = 0;
+  std::string name = "kproxy-" + std::to_string(++counter);
+  std::vector<std::string> argv = {KproxyBinary().string()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::vector<std::string> e = env;
+  e.insert(e.end(), extra_env.begin(), extra_env.end());
+  return ChildProcess::Start(argv, e, home.path() / (name + ".out"), home.path() / (name + ".err"));
 }
 
 ProcessResult SimCluster::Kproxy(std::vector<std::string> args, const std::string& input,
@@ -335,7 +315,7 @@ std::string SimCluster::SignIn(const std::string& route, const std::string& user
 std::unique_ptr<PtySession> PtySession::Start(const std::vector<std::string>& argv,
                                               const std::vector<std::string>& env, int cols,
                                               int rows) {
-  ExecVectors v = Prepare(argv, env);
+  ExecVectors v = PrepareExec(argv, env);
   winsize ws{};
   ws.ws_col = static_cast<unsigned short>(cols);
   ws.ws_row = static_cast<unsigned short>(rows);
@@ -352,7 +332,7 @@ std::unique_ptr<PtySession> PtySession::Start(const std::vector<std::string>& ar
   if (pid == 0) {
     close(master);
     if (login_tty(slave) != 0) _exit(126);  // new session, slave as controlling terminal
-    Exec(v);
+    ExecPrepared(v);
   }
   close(slave);
   fcntl(master, F_SETFD, FD_CLOEXEC);
@@ -436,7 +416,7 @@ int PtySession::Wait(int timeout_ms, bool* timed_out) {
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       ReadSome(0);
       reaped_ = true;
-      exit_code_ = DecodeStatus(status);
+      exit_code_ = DecodeWaitStatus(status);
       return exit_code_;
     }
   }

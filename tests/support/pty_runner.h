@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/child_process.h"
 #include "tests/support/sim_process.h"
 #include "tests/support/test_env.h"
 
@@ -66,6 +67,8 @@ ProcessResult RunProcess(const ProcessOptions& options);
 // Peak resident set (VmHWM, kB) of a running process, or -1.
 long PeakRssKb(pid_t pid);
 
+class PtySession;
+
 // A simulator for kproxy runs: its kubeconfig, a private HOME / XDG_CACHE_HOME.
 struct SimCluster {
   TempDir home;
@@ -73,10 +76,19 @@ struct SimCluster {
   std::vector<std::string> env;
   // Starts kproxy-sim with `faults`; `error` says why when it returns false.
   bool Start(std::vector<std::string> faults, bool proxy, std::string* error);
+  bool Start(SimOptions options, std::string* error);
   // Runs `kproxy args...` with this cluster's environment (+ extra_env).
   ProcessResult Kproxy(std::vector<std::string> args, const std::string& input = "",
                        int timeout_ms = 30000, std::vector<std::string> extra_env = {}) const;
   ProcessResult Run(ProcessOptions options) const;  // argv[0] "kproxy" is resolved here
+  // `kproxy args...` on a fresh pty of cols x rows with this cluster's environment; null when
+  // no pty could be made.
+  std::unique_ptr<PtySession> Pty(const std::vector<std::string>& args, int cols = 80,
+                                  int rows = 24) const;
+  // Starts `kproxy args...` in the background with this cluster's environment (+ extra_env);
+  // its stdout and stderr go to files under `home`.
+  std::unique_ptr<ChildProcess> Spawn(const std::vector<std::string>& args,
+                                      const std::vector<std::string>& extra_env = {}) const;
   // Signs in to an access-proxy route through its form; the session JWT or "".
   std::string SignIn(const std::string& route, const std::string& user,
                      const std::string& password) const;

@@ -16,19 +16,11 @@
 
 #include <chrono>
 #include <fstream>
-#include <sstream>
 #include <thread>
 
 namespace kproxy::test {
 
 namespace {
-
-std::string ReadAll(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 size_t CollectBody(char* data, size_t size, size_t n, void* user) {
   static_cast<std::string*>(user)->append(data, size * n);
@@ -63,35 +55,32 @@ std::unique_ptr<SimProcess> SimProcess::Start(const SimOptions& options, std::st
   std::unique_ptr<SimProcess> sim(new SimProcess());
   std::vector<std::string> args = {SimBinary().string(), "up", "--dir", sim->dir().string()};
   if (options.proxy) args.push_back("--proxy");
-  if (!options.fixture.empty()) {
+  std::string fixture = options.fixture;
+  if (!options.fixture_edits.empty()) {
+    std::string y = ReadFileOrEmpty(fixture.empty() ? SourceDir() / "tests/data/sim/default.yaml"
+                                                    : std::filesystem::path(fixture));
+    for (const auto& [from, to] : options.fixture_edits) {
+      for (size_t at = 0; (at = y.find(from, at)) != std::string::npos; at += to.size())
+        y.replace(at, from.size(), to);
+    }
+    fixture = (sim->dir() / "fixture-edited.yaml").string();
+    std::ofstream(fixture) << y;
+  }
+  if (!fixture.empty()) {
     args.push_back("--fixture");
-    args.push_back(options.fixture);
+    args.push_back(fixture);
   }
   for (const std::string& f : options.faults) args.push_back("--fault=" + f);
-  std::string log = (sim->dir() / "sim.log").string();
-  pid_t pid = fork();
-  if (pid < 0) {
+  sim->child_ = ChildProcess::Start(args, {}, sim->dir() / "sim.log");
+  if (!sim->child_) {
     *error = "fork failed";
     return nullptr;
   }
-  if (pid == 0) {
-    int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (fd >= 0) {
-      dup2(fd, 1);
-      dup2(fd, 2);
-    }
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  sim->pid_ = pid;
   auto deadline =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(options.ready_timeout_ms);
   while (std::chrono::steady_clock::now() < deadline) {
     if (std::filesystem::exists(sim->dir() / "ready")) {
-      sim->info_ = nlohmann::json::parse(ReadAll(sim->dir() / "sim.json"), nullptr, false);
+      sim->info_ = nlohmann::json::parse(ReadFileOrEmpty(sim->dir() / "sim.json"), nullptr, false);
       if (sim->info_.is_object()) return sim;
     }
     if (!sim->Alive()) {
@@ -104,32 +93,14 @@ std::unique_ptr<SimProcess> SimProcess::Start(const SimOptions& options, std::st
   return nullptr;  // the destructor kills it
 }
 
-bool SimProcess::Alive() const {
-  if (exited_ || pid_ <= 0) return false;
-  int status = 0;
-  pid_t r = waitpid(pid_, &status, WNOHANG);
-  if (r == pid_) {
-    auto* self = const_cast<SimProcess*>(this);
-    self->exited_ = true;
-    self->exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    return false;
-  }
-  return true;
-}
+pid_t SimProcess::pid() const { return child_ ? child_->pid() : -1; }
+
+bool SimProcess::Alive() const { return child_ && child_->Alive(); }
 
 bool SimProcess::Stop() {
-  if (!Alive()) return exit_status_ == 0;
-  kill(pid_, SIGTERM);
-  for (int i = 0; i < 100 && Alive(); ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  if (Alive()) {
-    kill(pid_, SIGKILL);
-    int status;
-    waitpid(pid_, &status, 0);
-    exited_ = true;
-    exit_status_ = 137;
-  }
-  return exit_status_ == 0;
+  if (!child_) return false;
+  if (child_->Signal(SIGTERM, std::chrono::seconds(5)) < 0) child_->Kill();
+  return child_->exit_code() == 0;
 }
 
 SimProcess::~SimProcess() { Stop(); }
@@ -141,8 +112,8 @@ std::string SimProcess::proxy_url(const std::string& route) const {
   return "";
 }
 
-std::string SimProcess::ca_pem() const { return ReadAll(dir() / "ca.crt"); }
-std::string SimProcess::log() const { return ReadAll(dir() / "sim.log"); }
+std::string SimProcess::ca_pem() const { return ReadFileOrEmpty(dir() / "ca.crt"); }
+std::string SimProcess::log() const { return ReadFileOrEmpty(dir() / "sim.log"); }
 
 std::string HttpReply::Header(const std::string& name) const {
   for (const auto& [k, v] : headers)
@@ -260,43 +231,13 @@ CommandResult RunCommand(const std::vector<std::string>& argv, const std::vector
                          int timeout_ms) {
   CommandResult result;
   TempDir tmp;
-  std::string out_path = (tmp.path() / "out").string();
-  std::string err_path = (tmp.path() / "err").string();
-  pid_t pid = fork();
-  if (pid < 0) return result;
-  if (pid == 0) {
-    int o = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int e = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int in = open("/dev/null", O_RDONLY);
-    dup2(o, 1);
-    dup2(e, 2);
-    dup2(in, 0);
-    for (const std::string& kv : env) putenv(const_cast<char*>(kv.c_str()));
-    std::vector<char*> args;
-    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execv(args[0], args.data());
-    _exit(127);
-  }
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  int status = 0;
-  bool done = false;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (waitpid(pid, &status, WNOHANG) == pid) {
-      done = true;
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  if (!done) {
-    kill(pid, SIGKILL);
-    waitpid(pid, &status, 0);
-    result.status = -1;
-  } else {
-    result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
-  result.out = ReadAll(out_path);
-  result.err = ReadAll(err_path);
+  auto child = ChildProcess::Start(argv, env, tmp.path() / "out", tmp.path() / "err");
+  if (!child) return result;
+  if (child->Wait(std::chrono::milliseconds(timeout_ms)) >= 0 && !child->signaled())
+    result.status = child->exit_code();
+  child->Kill();
+  result.out = child->out();
+  result.err = child->err();
   return result;
 }
 

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "tests/support/child_process.h"
 #include "tests/support/test_env.h"
 
 namespace kproxy::test {
@@ -20,6 +21,9 @@ struct SimOptions {
   bool proxy = true;
   std::vector<std::string> faults;  // "--fault" values
   std::string fixture;              // empty: the default fixture
+  // Text replacements (from, to) applied to every occurrence in the fixture before the start,
+  // e.g. {"8080: 18080", "8080: <a test server's port>"}; the edited copy lives in dir().
+  std::vector<std::pair<std::string, std::string>> fixture_edits;
   int ready_timeout_ms = 20000;
 };
 
@@ -31,7 +35,7 @@ class SimProcess {
   SimProcess(const SimProcess&) = delete;
   SimProcess& operator=(const SimProcess&) = delete;
 
-  pid_t pid() const { return pid_; }
+  pid_t pid() const;
   bool Alive() const;
   // Sends SIGTERM and waits (bounded); true when it exited with status 0.
   bool Stop();
@@ -49,9 +53,7 @@ class SimProcess {
  private:
   SimProcess() = default;
   TempDir dir_;
-  pid_t pid_ = -1;
-  bool exited_ = false;
-  int exit_status_ = -1;
+  std::unique_ptr<ChildProcess> child_;
   nlohmann::json info_;
 };
 

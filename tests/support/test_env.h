@@ -10,6 +10,8 @@ std::filesystem::path SourceDir();
 std::filesystem::path BinaryDir();
 std::filesystem::path VectorsDir();  // ../shared/vectors beside the checkout
 std::string ReadFileOrDie(const std::filesystem::path& path);
+// A file's contents, "" when it cannot be read (a child's output that may not exist yet).
+std::string ReadFileOrEmpty(const std::filesystem::path& path);
 
 // A fresh directory removed when the object dies.
 class TempDir {
