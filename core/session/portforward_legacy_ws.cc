@@ -1,7 +1,7 @@
 #include "core/session/portforward_legacy_ws.h"
 
 #include "core/base/log.h"
-#include "core/session/response_reader.h"
+#include "core/session/ws_dial.h"
 #include "core/transport/ws_client.h"
 #include "core/websocket/channel_codec.h"
 #include "core/websocket/portforward_channels.h"
@@ -42,15 +42,8 @@ portforward::RequestId LegacyWsTunnel::Open(uint16_t remote, uint16_t local,
   c->local = local;
   c->cb = std::move(cb);
   c->decoder = std::make_unique<ws::PortForwardChannelDecoder>(std::vector<uint16_t>{remote});
-  WsClientOptions o;
-  o.target = target_.dial;
-  o.path_and_query = target_.path_and_query + "?ports=" + std::to_string(remote);
-  o.subprotocols = {"v4.channel.k8s.io"};
-  o.headers = target_.headers;
-  o.headers.emplace_back("User-Agent", target_.user_agent);
-  o.ping_interval = target_.keepalive;
-  o.pong_timeout = target_.dead_peer;
-  o.refusal_reader = MakeRefusalReaderFactory();
+  WsClientOptions o = WsClientOptionsFor(target_, {"v4.channel.k8s.io"});
+  o.path_and_query += "?ports=" + std::to_string(remote);
   WsClient::Callbacks wcb;
   auto alive = alive_;
   wcb.on_open = [this, id, alive](const std::string&) {

@@ -6,8 +6,8 @@
 #include <memory>
 
 #include "core/base/log.h"
-#include "core/session/response_reader.h"
 #include "core/session/stream_transport.h"
+#include "core/session/ws_dial.h"
 #include "core/spdy/spdy_session.h"
 #include "core/transport/ws_client.h"
 
@@ -22,27 +22,33 @@ constexpr const char* kInnerProtocol = "portforward.k8s.io";
 constexpr std::chrono::milliseconds kTunnelPing{10000};
 constexpr std::chrono::hours kNoWsPing{24 * 365};
 
-class TunnelTransport : public StreamTransport {
+class TunnelTransport : public StreamTransport, public WsClientSink {
  public:
-  TunnelTransport(EventLoop& loop, std::chrono::milliseconds dead_peer)
-      : loop_(loop), session_(spdy::Role::kClient), name_(kInnerProtocol), dead_peer_(dead_peer) {
+  // Adopts the open client; from now on its callbacks (through `slot`) route here.
+  TunnelTransport(EventLoop& loop, std::chrono::milliseconds dead_peer,
+                  std::unique_ptr<WsClient> client, std::shared_ptr<WsSinkSlot> slot)
+      : loop_(loop),
+        session_(spdy::Role::kClient),
+        name_(kInnerProtocol),
+        dead_peer_(dead_peer),
+        client_(std::move(client)),
+        slot_(std::move(slot)) {
+    slot_->Attach(this);
     session_.SetEventHandler([this](const spdy::SessionEvent& e) {
       if (e.kind == spdy::SessionEvent::Kind::kPingReply) last_pong_ = loop_.Now();
       if (e.kind == spdy::SessionEvent::Kind::kProtocolError)
         Log(2, "SPDY (tunnel) session error: " + e.reason);
     });
     last_pong_ = loop_.Now();
+    SchedulePing();
   }
   ~TunnelTransport() override {
+    slot_->Detach();
     *alive_ = false;
     if (ping_timer_) loop_.CancelTimer(ping_timer_);
   }
 
-  void Adopt(std::unique_ptr<WsClient> client) {
-    client_ = std::move(client);
-    SchedulePing();
-  }
-  void OnMessage(std::string_view message, bool binary) {
+  void OnMessage(std::string_view message, bool binary) override {
     if (ended_) return;
     if (!binary) {
       Ended(MakeError(ErrorCode::kProtocol,
@@ -54,7 +60,7 @@ class TunnelTransport : public StreamTransport {
     if (!s.ok())
       Ended(MakeError(ErrorCode::kProtocol, "SPDY protocol error: " + s.error().message));
   }
-  void OnClosed(Status s) {
+  void OnClosed(Status s) override {
     if (s.ok()) {
       Ended(Status::Ok());
       return;
@@ -63,7 +69,7 @@ class TunnelTransport : public StreamTransport {
     if (message.rfind("connection lost", 0) != 0) message = "connection lost: " + message;
     Ended(MakeError(ErrorCode::kUnavailable, std::move(message)));
   }
-  void OnDrained() {
+  void OnDrained() override {
     if (callbacks_.on_drained) callbacks_.on_drained();
   }
 
@@ -121,6 +127,7 @@ class TunnelTransport : public StreamTransport {
   std::string name_;
   std::chrono::milliseconds dead_peer_;
   std::unique_ptr<WsClient> client_;
+  std::shared_ptr<WsSinkSlot> slot_;
   Callbacks callbacks_;
   EventLoop::TimerId ping_timer_ = 0;
   EventLoop::Clock::time_point last_pong_;
@@ -129,138 +136,31 @@ class TunnelTransport : public StreamTransport {
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
-class TunnelDial : public PendingDial {
- public:
-  TunnelDial(EventLoop& loop, const UpgradeTarget& target, RefusalContext context, DialDone done)
-      : loop_(loop), target_(target), context_(std::move(context)), done_(std::move(done)) {}
-  ~TunnelDial() override { *alive_ = false; }
-
-  void Start() {
-    WsClientOptions o;
-    o.target = target_.dial;
-    o.path_and_query = target_.path_and_query;
-    o.subprotocols = {kTunnelSubprotocol};
-    o.headers = target_.headers;
-    o.headers.emplace_back("User-Agent", target_.user_agent);
-    o.ping_interval = std::chrono::duration_cast<std::chrono::milliseconds>(kNoWsPing);
-    o.pong_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(kNoWsPing);
-    o.refusal_reader = MakeRefusalReaderFactory();
-    auto alive = alive_;
-    auto holder = holder_;
-    WsClient::Callbacks cb;
-    cb.on_open = [this, alive](const std::string& subprotocol) {
-      if (*alive) OnOpen(subprotocol);
-    };
-    cb.on_failed = [this, alive](const WsConnectFailure& f) {
-      if (*alive) OnFailed(f);
-    };
-    cb.on_message = [holder](std::string_view m, bool binary) {
-      if (holder->transport) holder->transport->OnMessage(m, binary);
-    };
-    cb.on_closed = [holder](Status s) {
-      if (holder->transport) holder->transport->OnClosed(std::move(s));
-    };
-    cb.on_drained = [holder] {
-      if (holder->transport) holder->transport->OnDrained();
-    };
-    client_ = WsClient::Connect(loop_, std::move(o), std::move(cb));
-  }
-
- private:
-  struct Holder {
-    TunnelTransport* transport = nullptr;
-  };
-  class OwnedTransport : public TunnelTransport {
-   public:
-    OwnedTransport(EventLoop& loop, std::chrono::milliseconds dead, std::shared_ptr<Holder> h)
-        : TunnelTransport(loop, dead), holder_(std::move(h)) {
-      holder_->transport = this;
-    }
-    ~OwnedTransport() override { holder_->transport = nullptr; }
-
-   private:
-    std::shared_ptr<Holder> holder_;
-  };
-
-  void OnOpen(const std::string& subprotocol) {
-    Log(3, "WebSocket tunnel accepted with subprotocol " + subprotocol);
-    // The server names the tunnelled protocol behind the "SPDY/3.1+" prefix.
-    std::string inner = subprotocol.rfind(kTunnelPrefix, 0) == 0
-                            ? subprotocol.substr(std::string_view(kTunnelPrefix).size())
-                            : std::string();
-    if (inner != kInnerProtocol) {
-      Diagnosis d;
-      d.kind = RefusalKind::kOther;
-      d.code = ErrorCode::kUpgradeRejected;
-      d.headline = "error: the server chose an unknown subprotocol \"" + subprotocol + "\"";
-      Finish(FailureStage::kHandshake, MakeError(d.code, d.headline), d);
-      return;
-    }
-    auto transport = std::make_unique<OwnedTransport>(loop_, target_.dead_peer, holder_);
-    transport->Adopt(std::move(client_));
-    finished_ = true;
-    auto done = std::move(done_);
-    done(std::unique_ptr<StreamTransport>(std::move(transport)), AttemptFailure{});
-  }
-
-  void OnFailed(const WsConnectFailure& f) {
-    if (f.dial == DialFailure::kAlpnH2) {
-      RefusedResponse r;
-      r.alpn_h2 = true;
-      r.transport = Transport::kWebSocket;
-      Finish(FailureStage::kHandshake, f.error, ClassifyRefusal(r, context_));
-      return;
-    }
-    if (f.dial != DialFailure::kNone) {
-      Finish(f.dial == DialFailure::kProxy ? FailureStage::kProxyDial : FailureStage::kDial,
-             f.error, Diagnosis{});
-      return;
-    }
-    if (f.refused) {
-      RefusedResponse r = *f.refused;
-      r.transport = Transport::kWebSocket;
-      Diagnosis d = ClassifyRefusal(r, context_);
-      Finish(FailureStage::kHandshake, MakeError(d.code, d.headline), d);
-      return;
-    }
-    Diagnosis d;
-    d.kind = RefusalKind::kOther;
-    d.code = ErrorCode::kUpgradeRejected;
-    d.headline = "error: " + f.error.message;
-    Finish(FailureStage::kHandshake, f.error, d);
-  }
-
-  void Finish(FailureStage stage, Error error, Diagnosis d) {
-    if (finished_) return;
-    finished_ = true;
-    if (d.headline.empty()) d.headline = "error: " + error.message;
-    AttemptFailure failure{stage, error, std::move(d)};
-    auto done = std::move(done_);
-    // As in ws_transport.cc: free the client after lws has left its callback.
-    if (client_) {
-      auto* raw = client_.release();
-      loop_.Post([raw] { delete raw; });
-    }
-    done(std::move(error), std::move(failure));
-  }
-
-  EventLoop& loop_;
-  UpgradeTarget target_;
-  RefusalContext context_;
-  DialDone done_;
-  std::unique_ptr<WsClient> client_;
-  std::shared_ptr<Holder> holder_ = std::make_shared<Holder>();
-  bool finished_ = false;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
-};
-
 }  // namespace
 
 std::unique_ptr<PendingDial> DialWebSocketTunnel(EventLoop& loop, const UpgradeTarget& target,
                                                  const RefusalContext& context, DialDone done) {
-  auto dial = std::make_unique<TunnelDial>(loop, target, context, std::move(done));
-  dial->Start();
-  return dial;
+  WsDialSpec spec;
+  spec.subprotocols = {kTunnelSubprotocol};
+  spec.ping_interval = std::chrono::duration_cast<std::chrono::milliseconds>(kNoWsPing);
+  spec.pong_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(kNoWsPing);
+  spec.what = "WebSocket tunnel";
+  // Boundaries mean nothing in the tunnel: no reassembly, small SPDY writes coalesced.
+  spec.byte_stream = true;
+  EventLoop* loop_ptr = &loop;
+  const std::chrono::milliseconds dead_peer = target.dead_peer;
+  spec.make = [loop_ptr, dead_peer](
+                  const std::string& subprotocol, std::unique_ptr<WsClient>& client,
+                  std::shared_ptr<WsSinkSlot> slot) -> std::unique_ptr<StreamTransport> {
+    // The server names the tunnelled protocol behind the "SPDY/3.1+" prefix.
+    std::string inner = subprotocol.rfind(kTunnelPrefix, 0) == 0
+                            ? subprotocol.substr(std::string_view(kTunnelPrefix).size())
+                            : std::string();
+    if (inner != kInnerProtocol) return nullptr;
+    return std::make_unique<TunnelTransport>(*loop_ptr, dead_peer, std::move(client),
+                                             std::move(slot));
+  };
+  return DialWsClient(loop, target, std::move(spec), context, std::move(done));
 }
 
 }  // namespace kproxy

@@ -396,7 +396,20 @@ int WsClient::OnWritable(lws* wsi) {
 
 void WsClient::OnReceive(lws* wsi, const char* data, size_t len) {
   if (state_ != State::kOpen) return;
-  if (lws_is_first_fragment(wsi)) {
+  if (options_.byte_stream) {
+    // Boundaries mean nothing: hand over lws's buffer as it is, no reassembly.
+    if (cb_.on_message) cb_.on_message(std::string_view(data, len), lws_frame_is_binary(wsi) != 0);
+    return;
+  }
+  const bool first = lws_is_first_fragment(wsi) != 0;
+  if (first && lws_is_final_fragment(wsi) && len <= options_.max_message_bytes) {
+    // The usual case: lws spills a whole frame at once when it fits rx_buffer_size, and
+    // servers send unfragmented messages. Deliver lws's buffer itself, no reassembly copy.
+    partial_.clear();
+    if (cb_.on_message) cb_.on_message(std::string_view(data, len), lws_frame_is_binary(wsi) != 0);
+    return;
+  }
+  if (first) {
     partial_.clear();
     partial_binary_ = lws_frame_is_binary(wsi) != 0;
   }
@@ -526,10 +539,19 @@ void WsClient::OnClosed() {
 
 bool WsClient::Send(std::string_view message) {
   if (state_ != State::kOpen || close_requested_ || !wsi_) return false;
-  std::string m(LWS_PRE, '\0');
+  queued_bytes_ += message.size();
+  // Nothing in queue_ has been handed to lws yet (OnWritable pops what it wrote), so a byte
+  // stream may grow the last queued message instead of adding a frame.
+  if (options_.byte_stream && !queue_.empty() &&
+      queue_.back().size() - LWS_PRE + message.size() <= kMaxCoalescedBytes) {
+    queue_.back().append(message);
+    return true;
+  }
+  std::string m;
+  m.reserve(LWS_PRE + std::max(message.size(), options_.byte_stream ? kMaxCoalescedBytes : 0));
+  m.assign(LWS_PRE, '\0');
   m.append(message);
   queue_.push_back(std::move(m));
-  queued_bytes_ += message.size();
   lws_callback_on_writable(wsi_);
   return true;
 }

@@ -39,6 +39,11 @@ struct WsClientOptions {
   std::chrono::milliseconds ping_interval{5000};
   std::chrono::milliseconds pong_timeout{60000};  // no pong for this long = dead peer
   size_t max_message_bytes = 16 * 1024 * 1024;    // reassembly bound (close 1009 beyond)
+  // A byte stream carried in binary messages whose boundaries mean nothing (the port-forward
+  // tunnel): every chunk lws hands over is delivered as it comes, without reassembly, and a
+  // Send() while earlier messages still wait for the socket is appended to the last one (up
+  // to kMaxCoalescedBytes), so a burst of small writes costs one frame and one WRITEABLE.
+  bool byte_stream = false;
   // Parser for the re-issued request of a refused upgrade; null = no body capture (status
   // and the headers lws kept are still reported).
   ResponseReaderFactory refusal_reader = HttpResponseReaderFactory();
@@ -57,6 +62,9 @@ struct WsConnectFailure {
 
 class WsClient {
  public:
+  // Largest message a byte_stream client builds by appending queued sends.
+  static constexpr size_t kMaxCoalescedBytes = 64 * 1024;
+
   struct Callbacks {
     std::function<void(const std::string& subprotocol)> on_open;
     std::function<void(const WsConnectFailure&)> on_failed;  // instead of on_open

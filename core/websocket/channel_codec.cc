@@ -118,9 +118,10 @@ std::string ResizePayload(uint16_t width, uint16_t height) {
   return "{\"Width\":" + std::to_string(width) + ",\"Height\":" + std::to_string(height) + "}\n";
 }
 
-Result<ChannelMessage> DecodeMessage(ChannelProtocol p, ChannelRole role, std::string_view message,
-                                     bool is_text) {
-  ChannelMessage m;
+Result<ChannelMessageView> DecodeMessageView(ChannelProtocol p, ChannelRole role,
+                                             std::string_view message, bool is_text,
+                                             std::string* scratch) {
+  ChannelMessageView m;
   if (message.empty()) {
     m.kind = ChannelMessage::Kind::kEmpty;
     return m;
@@ -133,7 +134,8 @@ Result<ChannelMessage> DecodeMessage(ChannelProtocol p, ChannelRole role, std::s
     m.channel = static_cast<uint8_t>(c - '0');
     Result<std::string> data = Base64Decode(message.substr(1));
     if (!data.ok()) return data.error();
-    m.payload = std::move(*data);
+    *scratch = std::move(*data);
+    m.payload = *scratch;
     return m;
   }
   // Binary protocols: the kubelet/apiserver accept text frames too, so is_text is not checked.
@@ -148,7 +150,19 @@ Result<ChannelMessage> DecodeMessage(ChannelProtocol p, ChannelRole role, std::s
     m.channel = static_cast<uint8_t>(message[1]);
     return m;
   }
-  m.payload.assign(message.substr(1));
+  m.payload = message.substr(1);
+  return m;
+}
+
+Result<ChannelMessage> DecodeMessage(ChannelProtocol p, ChannelRole role, std::string_view message,
+                                     bool is_text) {
+  std::string scratch;
+  Result<ChannelMessageView> v = DecodeMessageView(p, role, message, is_text, &scratch);
+  if (!v.ok()) return v.error();
+  ChannelMessage m;
+  m.kind = v->kind;
+  m.channel = v->channel;
+  m.payload.assign(v->payload);
   return m;
 }
 

@@ -60,4 +60,15 @@ struct ChannelMessage {
 Result<ChannelMessage> DecodeMessage(ChannelProtocol p, ChannelRole role, std::string_view message,
                                      bool is_text);
 
+// DecodeMessage without the payload copy (the bulk data path): `payload` views `message` for
+// binary protocols, or `*scratch` (overwritten) for base64 ones; valid while both are unchanged.
+struct ChannelMessageView {
+  ChannelMessage::Kind kind = ChannelMessage::Kind::kData;
+  uint8_t channel = 0;
+  std::string_view payload;
+};
+Result<ChannelMessageView> DecodeMessageView(ChannelProtocol p, ChannelRole role,
+                                             std::string_view message, bool is_text,
+                                             std::string* scratch);
+
 }  // namespace kproxy::ws

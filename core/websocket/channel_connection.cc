@@ -106,12 +106,14 @@ std::vector<OutMessage> ChannelConnection::TakeMessages() {
 
 Status ChannelConnection::Receive(std::string_view message, bool is_text) {
   if (failed_) return *failed_;
-  Result<ChannelMessage> decoded = DecodeMessage(protocol_, role_, message, is_text);
+  // A view: the payload reaches the handler straight from the WebSocket layer's buffer.
+  Result<ChannelMessageView> decoded =
+      DecodeMessageView(protocol_, role_, message, is_text, &scratch_);
   if (!decoded.ok()) {
     failed_ = decoded.error();
     return *failed_;
   }
-  ChannelMessage& m = *decoded;
+  const ChannelMessageView& m = *decoded;
   if (m.kind == ChannelMessage::Kind::kEmpty) return Status::Ok();
   auto it = streams_.find(m.channel);
   if (it == streams_.end()) {

@@ -75,6 +75,7 @@ class ChannelConnection : public StreamConnection {
   std::vector<OutMessage> queue_;
   size_t buffered_ = 0;
   std::optional<Error> failed_;
+  std::string scratch_;  // decoded base64 payload of the message being delivered
 };
 
 }  // namespace kproxy::ws

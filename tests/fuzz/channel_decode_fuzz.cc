@@ -2,6 +2,7 @@
 // ChannelConnection receive path.
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "core/websocket/channel_codec.h"
@@ -26,6 +27,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view msg(reinterpret_cast<const char*>(data + 1), size - 1);
   auto d = DecodeMessage(proto, role, msg, is_text);
   if (d.ok() && d->payload.size() > msg.size()) __builtin_trap();
+  // The copy-free decoder must agree with the copying one on every input.
+  std::string scratch;
+  auto v = DecodeMessageView(proto, role, msg, is_text, &scratch);
+  if (v.ok() != d.ok()) __builtin_trap();
+  if (v.ok() && (v->kind != d->kind || v->channel != d->channel || v->payload != d->payload))
+    __builtin_trap();
 
   Sink sink;
   ChannelConnection conn(proto, role);

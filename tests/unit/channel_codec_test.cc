@@ -176,4 +176,42 @@ TEST_CASE("legacy port-forward channels: wrong port or unknown channel fail, sti
   CHECK(ev.empty());
 }
 
+TEST_CASE("channel codec: the view decoder points into the message, base64 into scratch") {
+  std::string scratch = "stale";
+  const std::string bin = B({0x01, 'a', 'b', 'c'});
+  auto v = DecodeMessageView(ChannelProtocol::kV5, ChannelRole::kClient, bin, false, &scratch);
+  REQUIRE(v.ok());
+  CHECK(v->kind == ChannelMessage::Kind::kData);
+  CHECK(v->channel == 1);
+  CHECK(v->payload == "abc");
+  CHECK(v->payload.data() == bin.data() + 1);  // no copy
+  CHECK(scratch == "stale");                   // untouched for binary protocols
+
+  // "1" + base64("hi") on channel.k8s.io: decoded into scratch.
+  v = DecodeMessageView(ChannelProtocol::kBase64, ChannelRole::kClient, "1aGk=", true, &scratch);
+  REQUIRE(v.ok());
+  CHECK(v->channel == 1);
+  CHECK(v->payload == "hi");
+  CHECK(v->payload.data() == scratch.data());
+
+  v = DecodeMessageView(ChannelProtocol::kV5, ChannelRole::kServer, B({0xFF, 0x02}), false,
+                        &scratch);
+  REQUIRE(v.ok());
+  CHECK(v->kind == ChannelMessage::Kind::kCloseSignal);
+  CHECK(v->channel == 2);
+  CHECK(v->payload.empty());
+
+  v = DecodeMessageView(ChannelProtocol::kV5, ChannelRole::kClient, "", false, &scratch);
+  REQUIRE(v.ok());
+  CHECK(v->kind == ChannelMessage::Kind::kEmpty);
+
+  v = DecodeMessageView(ChannelProtocol::kV5, ChannelRole::kClient, B({0xFF, 0x00}), false,
+                        &scratch);
+  REQUIRE(!v.ok());
+  CHECK(v.error().code == ErrorCode::kProtocol);
+  v = DecodeMessageView(ChannelProtocol::kBase64, ChannelRole::kClient, "1a*k=", true, &scratch);
+  REQUIRE(!v.ok());
+  CHECK(v.error().code == ErrorCode::kProtocol);
+}
+
 }  // namespace kproxy::ws

@@ -690,5 +690,61 @@ TEST_CASE("ws client: insecure-skip-tls-verify accepts an unknown CA") {
   CHECK(s.WaitOpen(**loop));
 }
 
+TEST_CASE("ws client: byte_stream delivers chunks as they come and coalesces queued sends") {
+  REQUIRE(test::Pki().ok);
+  LwsTestServer server({"v5.channel.k8s.io"});
+  REQUIRE(server.port() > 0);
+  auto loop = EventLoop::Create();
+  REQUIRE(loop.ok());
+  Session s;
+  WsClientOptions o = Options(server.port());
+  o.byte_stream = true;
+  s.Connect(**loop, o);
+  REQUIRE(s.WaitOpen(**loop));
+
+  // A message in three frames arrives as three chunks: no reassembly.
+  CHECK(s.client->Send("fragments"));
+  CHECK((*loop)->RunUntil([&] { return s.messages.size() == 3; }, milliseconds(5000)));
+  REQUIRE(s.messages.size() == 3);
+  CHECK(s.messages[0].first == "one-");
+  CHECK(s.messages[1].first == "two-");
+  CHECK(s.messages[2].first == "three");
+  CHECK(s.messages[2].second);
+  s.messages.clear();
+
+  // Sends queued before the socket was writable travel as one message (the server echoes
+  // per message, so it sees and answers "abc" once).
+  CHECK(s.client->Send("a"));
+  CHECK(s.client->Send("b"));
+  CHECK(s.client->Send("c"));
+  CHECK(s.client->BufferedBytes() == 3);
+  CHECK((*loop)->RunUntil([&] { return !s.messages.empty(); }, milliseconds(5000)));
+  REQUIRE(s.messages.size() == 1);
+  CHECK(s.messages[0].first == "abc");
+  CHECK(s.client->BufferedBytes() == 0);
+  s.messages.clear();
+
+  // Coalescing stops at kMaxCoalescedBytes: two 40 KiB sends stay two messages, and the
+  // bytes come back in order whatever the chunking.
+  std::string first(40 * 1024, 'x'), second(40 * 1024, 'y');
+  CHECK(s.client->Send(first));
+  CHECK(s.client->Send(second));
+  auto received = [&] {
+    size_t n = 0;
+    for (const auto& m : s.messages) n += m.first.size();
+    return n;
+  };
+  CHECK((*loop)->RunUntil([&] { return received() == first.size() + second.size(); },
+                          milliseconds(8000)));
+  std::string all;
+  for (const auto& m : s.messages) all += m.first;
+  CHECK(all == first + second);
+  auto seen = server.seen();
+  REQUIRE(seen.messages.size() == 4);  // "fragments", "abc", first, second
+  CHECK(seen.messages[1] == "abc");
+  CHECK(seen.messages[2] == first);
+  CHECK(seen.messages[3] == second);
+}
+
 }  // namespace
 }  // namespace kproxy
