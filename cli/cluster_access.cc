@@ -4,6 +4,7 @@
 #include "core/base/log.h"
 #include "core/kubeconfig/loader.h"
 #include "core/rest/api_client.h"
+#include "core/rest/loop_http_client.h"
 #include "core/rest/request_headers.h"
 
 namespace kproxy::cli {
@@ -35,7 +36,8 @@ class ClusterAccess::AuthedClient : public HttpClient {
 ClusterAccess::~ClusterAccess() = default;
 
 Result<std::unique_ptr<ClusterAccess>> ClusterAccess::Open(const GlobalOptions& globals,
-                                                           CommandIO& io, bool stdin_in_use) {
+                                                           CommandIO& io, bool stdin_in_use,
+                                                           EventLoop* loop) {
   auto config = LoadRestConfig(globals.overrides, KubeconfigEnvironment::Process());
   if (!config.ok()) return config.error();
   std::unique_ptr<ClusterAccess> a(new ClusterAccess());
@@ -54,7 +56,7 @@ Result<std::unique_ptr<ClusterAccess>> ClusterAccess::Open(const GlobalOptions& 
   deps.stdin_in_use = stdin_in_use;
   a->provider_ = std::make_unique<auth::CredentialProvider>(a->config_, deps);
 
-  // The provider owns every credential; the curl client keeps TLS, proxy and impersonation.
+  // The provider owns every credential; the HTTP client keeps TLS, proxy and impersonation.
   RestConfig base = a->config_;
   base.bearer_token.clear();
   base.token_file.clear();
@@ -65,7 +67,7 @@ Result<std::unique_ptr<ClusterAccess>> ClusterAccess::Open(const GlobalOptions& 
     base.client_cert_data = cert->first;
     base.client_key_data = cert->second;
   }
-  a->base_ = MakeCurlHttpClient(base);
+  a->base_ = loop ? MakeLoopHttpClient(*loop, base) : MakeCurlHttpClient(base);
   a->authed_ = std::make_unique<AuthedClient>(*a->base_, *a->provider_, &a->last_authorization_);
   return a;
 }
