@@ -1,5 +1,9 @@
 #include "cli/cluster_access.h"
 
+#include <unistd.h>
+
+#include <cstdio>
+
 #include "auth/route_http_client.h"
 #include "core/base/log.h"
 #include "core/kubeconfig/loader.h"
@@ -126,6 +130,20 @@ RefusalContext ClusterAccess::DiagnoseContext(const std::string& resource) const
   else if (!config_.context_name.empty())
     c.login_command = "kproxy login --context " + config_.context_name;
   return c;
+}
+
+namespace {
+bool g_quick_exit_allowed = false;
+}  // namespace
+
+void AllowQuickExit() { g_quick_exit_allowed = true; }
+
+void QuickExit(CommandIO& io, int status) {
+  if (!g_quick_exit_allowed) return;
+  io.out.flush();
+  io.err.flush();
+  std::fflush(nullptr);
+  _exit(status);
 }
 
 }  // namespace kproxy::cli

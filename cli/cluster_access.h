@@ -66,4 +66,12 @@ class ClusterAccess {
   std::string last_authorization_;
 };
 
+// The streaming commands may end the process right after their session (terminal restored,
+// output flushed) instead of unwinding the event loop, libwebsockets' context and the kept
+// lookup connection — pure exit-time cost. Only the real process allows it (cli/main.cc); in
+// tests that run commands in-process, QuickExit() just returns.
+void AllowQuickExit();
+// Flushes `io` and C stdio and calls _exit(status) when allowed; otherwise returns.
+void QuickExit(CommandIO& io, int status);
+
 }  // namespace kproxy::cli

@@ -156,6 +156,9 @@ int RunExec(ExecOptions o, const GlobalOptions& g, CommandIO& io) {
   if (!outcome.ok()) return Fail(io, outcome.error());
   Log(1, "session ended over " + outcome->protocol + " with exit code " +
              std::to_string(outcome->exit_code));
+  // The session restored the terminal and recorded the protocol; tearing down the loop, lws
+  // and the idle lookup connection only delays the exit.
+  QuickExit(io, outcome->exit_code);
   return outcome->exit_code;
 }
 

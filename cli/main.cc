@@ -4,11 +4,13 @@
 #include <cstdio>
 #include <iostream>
 
+#include "cli/cluster_access.h"
 #include "cli/command.h"
 
 int main(int argc, char** argv) {
   std::ios::sync_with_stdio(false);
   kproxy::cli::CommandIO io{std::cin, std::cout, std::cerr};
+  kproxy::cli::AllowQuickExit();
   int status = kproxy::cli::RunCli(argc, argv, io);
   // Every command has restored the terminal and closed its files when RunCli returns; what is
   // left are static destructors and atexit handlers (OpenSSL's and libraries' global cleanup)
