@@ -4,6 +4,7 @@
 #include <libwebsockets.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -57,6 +58,11 @@ const lws_protocols kLoopProtocols[] = {
     {nullptr, nullptr, 0, 0, 0, nullptr, 0},
 };
 
+// Connections libwebsockets itself may hold at once (WebSocket sessions and port-forward
+// tunnels; our own sockets live in the epoll set, not in lws's table). 1024 is also the
+// usual soft fd limit, i.e. what lws gets on most hosts anyway.
+constexpr unsigned kLwsFdLimit = 1024;
+
 uint32_t EpollMask(bool read, bool write) {
   uint32_t m = 0;
   if (read) m |= EPOLLIN | EPOLLRDHUP;
@@ -100,6 +106,11 @@ Status EventLoop::Init() {
   info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS |
                  LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
   info.user = this;
+  // lws sizes its poll table by the fd limit (20000 on some hosts: 160 KiB written at
+  // start); it only ever holds the loop's epoll fd and the WebSocket connections.
+  struct rlimit nofile {};
+  if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur > kLwsFdLimit)
+    info.fd_limit_per_thread = kLwsFdLimit;
   ctx_ = lws_create_context(&info);
   if (!ctx_) return MakeError(ErrorCode::kInternal, "lws_create_context failed");
   lws_context_creation_info vinfo;
