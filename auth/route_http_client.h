@@ -1,8 +1,9 @@
-// A small libcurl HttpClient for the access proxy's own endpoints (login, session probe).
-// It never adds credentials of its own: the probe sets the one Authorization header under
-// test and the login request must carry none. TLS settings (CA data, insecure, proxy) come
-// from the RestConfig. Kept separate from core/rest's API client on purpose: nothing from a
-// kubeconfig user may leak to the login endpoint.
+// The HttpClient for the access proxy's own endpoints (login, session probe): core/rest's
+// libcurl client (so libcurl is loaded on first use, core/rest/curl_library.h) built from the
+// RestConfig with every credential, client certificate and impersonation setting removed, and
+// authentication off for each request. The probe sets the one Authorization header under test
+// and the login request carries none: nothing from a kubeconfig user may leak to the login
+// endpoint. TLS settings (CA data, insecure, tls-server-name, proxy) come from the RestConfig.
 #pragma once
 
 #include <memory>

@@ -1,10 +1,15 @@
 #include "cli/cluster_access.h"
 
+#include <unistd.h>
+
+#include <cstdio>
+
 #include "auth/jwt_claims.h"
 #include "auth/route_http_client.h"
 #include "core/base/log.h"
 #include "core/kubeconfig/loader.h"
 #include "core/rest/api_client.h"
+#include "core/rest/loop_http_client.h"
 #include "core/rest/request_headers.h"
 
 namespace kproxy::cli {
@@ -36,7 +41,8 @@ class ClusterAccess::AuthedClient : public HttpClient {
 ClusterAccess::~ClusterAccess() = default;
 
 Result<std::unique_ptr<ClusterAccess>> ClusterAccess::Open(const GlobalOptions& globals,
-                                                           CommandIO& io, bool stdin_in_use) {
+                                                           CommandIO& io, bool stdin_in_use,
+                                                           EventLoop* loop) {
   auto config = LoadRestConfig(globals.overrides, KubeconfigEnvironment::Process());
   if (!config.ok()) return config.error();
   std::unique_ptr<ClusterAccess> a(new ClusterAccess());
@@ -55,7 +61,7 @@ Result<std::unique_ptr<ClusterAccess>> ClusterAccess::Open(const GlobalOptions& 
   deps.stdin_in_use = stdin_in_use;
   a->provider_ = std::make_unique<auth::CredentialProvider>(a->config_, deps);
 
-  // The provider owns every credential; the curl client keeps TLS, proxy and impersonation.
+  // The provider owns every credential; the HTTP client keeps TLS, proxy and impersonation.
   RestConfig base = a->config_;
   base.bearer_token.clear();
   base.token_file.clear();
@@ -66,7 +72,7 @@ Result<std::unique_ptr<ClusterAccess>> ClusterAccess::Open(const GlobalOptions& 
     base.client_cert_data = cert->first;
     base.client_key_data = cert->second;
   }
-  a->base_ = MakeCurlHttpClient(base);
+  a->base_ = loop ? MakeLoopHttpClient(*loop, base) : MakeCurlHttpClient(base);
   a->authed_ = std::make_unique<AuthedClient>(*a->base_, *a->provider_, &a->last_authorization_);
   return a;
 }
@@ -129,6 +135,20 @@ RefusalContext ClusterAccess::DiagnoseContext(const std::string& resource) const
   else if (!config_.context_name.empty())
     c.login_command = "kproxy login --context " + config_.context_name;
   return c;
+}
+
+namespace {
+bool g_quick_exit_allowed = false;
+}  // namespace
+
+void AllowQuickExit() { g_quick_exit_allowed = true; }
+
+void QuickExit(CommandIO& io, int status) {
+  if (!g_quick_exit_allowed) return;
+  io.out.flush();
+  io.err.flush();
+  std::fflush(nullptr);
+  _exit(status);
 }
 
 }  // namespace kproxy::cli

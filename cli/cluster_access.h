@@ -20,15 +20,19 @@
 #include "core/diagnose/refusal.h"
 #include "core/kubeconfig/rest_config.h"
 #include "core/rest/http_client.h"
+#include "core/transport/event_loop.h"
 
 namespace kproxy::cli {
 
 class ClusterAccess {
  public:
   // Loads kubeconfig + flags and prepares the credential. `stdin_in_use`: the command itself
-  // reads stdin (exec -i), so credential plugins get no interactive prompt.
+  // reads stdin (exec -i), so credential plugins get no interactive prompt. `loop`: the
+  // streaming commands pass their event loop, and API requests then go over our own
+  // connection on it (core/rest/loop_http_client) instead of libcurl, which those commands
+  // then never load; null = libcurl (every other command).
   static Result<std::unique_ptr<ClusterAccess>> Open(const GlobalOptions& globals, CommandIO& io,
-                                                     bool stdin_in_use);
+                                                     bool stdin_in_use, EventLoop* loop = nullptr);
   ~ClusterAccess();
 
   const RestConfig& config() const { return config_; }
@@ -61,5 +65,13 @@ class ClusterAccess {
   std::unique_ptr<HttpClient> authed_;
   std::string last_authorization_;
 };
+
+// The streaming commands may end the process right after their session (terminal restored,
+// output flushed) instead of unwinding the event loop, libwebsockets' context and the kept
+// lookup connection — pure exit-time cost. Only the real process allows it (cli/main.cc); in
+// tests that run commands in-process, QuickExit() just returns.
+void AllowQuickExit();
+// Flushes `io` and C stdio and calls _exit(status) when allowed; otherwise returns.
+void QuickExit(CommandIO& io, int status);
 
 }  // namespace kproxy::cli

@@ -84,7 +84,11 @@ int RunExec(ExecOptions o, const GlobalOptions& g, CommandIO& io) {
     if (!o.quiet) io.err << kNotATerminalWarning << "\n";
   }
 
-  auto access = ClusterAccess::Open(g, io, o.stdin);
+  // One event loop for the lookups and the session: the lookups then share its connection
+  // code instead of loading libcurl (core/transport/ARCHITECTURE.md).
+  auto loop = EventLoop::Create();
+  if (!loop.ok()) return Fail(io, loop.error());
+  auto access = ClusterAccess::Open(g, io, o.stdin, loop->get());
   if (!access.ok()) return Fail(io, access.error());
   ClusterAccess& a = **access;
   const std::string ns = a.config().namespace_;
@@ -139,7 +143,7 @@ int RunExec(ExecOptions o, const GlobalOptions& g, CommandIO& io) {
                                      static_cast<int64_t>(::time(nullptr)));
   s.order = plan.order;
   s.plan_reason = plan.reason;
-  s.memory = &memory;
+  s.memory = PlanIsForced(plan) ? nullptr : &memory;
   s.memory_server = a.config().server;
   s.now_seconds = [] { return static_cast<int64_t>(::time(nullptr)); };
   s.reauthenticate = [&a] { return a.Reauthenticate(); };
@@ -148,12 +152,13 @@ int RunExec(ExecOptions o, const GlobalOptions& g, CommandIO& io) {
   io.err.flush();
   io.out.flush();
 
-  auto loop = EventLoop::Create();
-  if (!loop.ok()) return Fail(io, loop.error());
   auto outcome = RunExecSession(**loop, std::move(s), io.err);
   if (!outcome.ok()) return Fail(io, outcome.error());
   Log(1, "session ended over " + outcome->protocol + " with exit code " +
              std::to_string(outcome->exit_code));
+  // The session restored the terminal and recorded the protocol; tearing down the loop, lws
+  // and the idle lookup connection only delays the exit.
+  QuickExit(io, outcome->exit_code);
   return outcome->exit_code;
 }
 

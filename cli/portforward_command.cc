@@ -58,7 +58,11 @@ int RunPortForward(const PortForwardOptions& o, const GlobalOptions& g, CommandI
   auto timeout = ParseGoDuration(o.pod_running_timeout);
   if (!timeout.ok()) return Fail(io, timeout.error());
 
-  auto access = ClusterAccess::Open(g, io, false);
+  // One event loop for the lookups and the session: the lookups then share its connection
+  // code instead of loading libcurl (core/transport/ARCHITECTURE.md).
+  auto loop = EventLoop::Create();
+  if (!loop.ok()) return Fail(io, loop.error());
+  auto access = ClusterAccess::Open(g, io, false, loop->get());
   if (!access.ok()) return Fail(io, access.error());
   ClusterAccess& a = **access;
   const std::string ns = a.config().namespace_;
@@ -99,13 +103,11 @@ int RunPortForward(const PortForwardOptions& o, const GlobalOptions& g, CommandI
   s.plan_reason = plan.reason;
   // Forcing SPDY (flag or kubectl's switch) rules out the legacy WebSocket form too.
   s.legacy_websocket_fallback = o.protocol != "spdy" && !(env && std::string(env) == "false");
-  s.memory = &memory;
+  s.memory = PlanIsForced(plan) ? nullptr : &memory;
   s.memory_server = a.config().server;
   s.now_seconds = [] { return static_cast<int64_t>(::time(nullptr)); };
   s.reauthenticate = [&a] { return a.Reauthenticate(); };
 
-  auto loop = EventLoop::Create();
-  if (!loop.ok()) return Fail(io, loop.error());
   Status st = RunPortForwardSession(**loop, std::move(s), io.out, io.err);
   io.out.flush();
   if (!st.ok()) return Fail(io, st.error());

@@ -83,18 +83,21 @@ endif()
 # The tarball unpacks into kproxy-<version>-<system>/{bin,share}.
 set(CPACK_ARCHIVE_COMPONENT_INSTALL OFF)
 
-# Debian: dpkg-shlibdeps computes Depends from the ELF's NEEDED libraries (libc6, libcurl4,
-# libssl3, libwebsockets17, libyaml-cpp0.7, zlib1g, libstdc++6 ... on Debian 12).
+# Debian: dpkg-shlibdeps computes Depends from the ELF's NEEDED libraries (libc6, libssl3,
+# zlib1g, libcap2 … on Debian 12; libwebsockets, yaml-cpp and libstdc++ are linked statically).
+# libcurl is loaded with dlopen (core/rest/curl_library.h), which shlibdeps cannot see: it is
+# named here and CPack appends the computed list.
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION utils)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "libcurl4")
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS OFF)
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "bash-completion")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "kubectl, zsh, fish, man-db")
 
 # RPM: explicit library package names (Fedora/RHEL spelling); rpmbuild adds the soname
-# requirements it reads from the ELF on top.
+# requirements it reads from the ELF on top. libcurl is dlopen'ed, so only this line names it.
 set(CPACK_RPM_FILE_NAME RPM-DEFAULT)
 set(CPACK_RPM_PACKAGE_LICENSE "Apache-2.0")
 set(CPACK_RPM_PACKAGE_GROUP "Applications/System")

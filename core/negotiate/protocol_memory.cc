@@ -68,17 +68,29 @@ std::optional<RememberedOutcome> ProtocolMemory::Lookup(const std::string& serve
 
 bool ProtocolMemory::Record(const std::string& server, const std::string& kind,
                             const RememberedOutcome& o) {
+  nlohmann::json root = ReadFile(path_);
+  if (!root.contains("entries") || !root["entries"].is_object())
+    root["entries"] = nlohmann::json::object();
+  const std::string key = server + "|" + kind;
+  // Rewriting an unchanged entry costs a temp file, a write and a rename on every session
+  // (~0.3 ms): refresh it only once it is older than half the TTL, so it never expires while
+  // the outcome stays the same.
+  if (auto old = root["entries"].find(key); old != root["entries"].end() && old->is_object()) {
+    auto at = old->find("at");
+    if (at != old->end() && at->is_number_integer() && ParseProtocol(*old, "good") == o.good &&
+        ParseProtocol(*old, "refused") == o.refused) {
+      int64_t age = o.at - at->get<int64_t>();
+      if (age >= 0 && age < ttl_ / 2) return true;
+    }
+  }
+  nlohmann::json e = {{"at", o.at}};
+  if (o.good) e["good"] = StreamProtocolName(*o.good);
+  if (o.refused) e["refused"] = StreamProtocolName(*o.refused);
+  root["entries"][key] = e;
   std::error_code ec;
   std::filesystem::path dir = std::filesystem::path(path_).parent_path();
   std::filesystem::create_directories(dir, ec);
   ::chmod(dir.c_str(), 0700);
-  nlohmann::json root = ReadFile(path_);
-  if (!root.contains("entries") || !root["entries"].is_object())
-    root["entries"] = nlohmann::json::object();
-  nlohmann::json e = {{"at", o.at}};
-  if (o.good) e["good"] = StreamProtocolName(*o.good);
-  if (o.refused) e["refused"] = StreamProtocolName(*o.refused);
-  root["entries"][server + "|" + kind] = e;
   std::string tmp = path_ + ".tmp." + std::to_string(::getpid());
   {
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -97,6 +109,8 @@ bool ProtocolMemory::Record(const std::string& server, const std::string& kind,
   }
   return true;
 }
+
+bool PlanIsForced(const ProtocolPlan& plan) { return plan.order.size() == 1; }
 
 ProtocolPlan PlanFromMemory(const ProtocolMemory& memory, const std::string& server,
                             const std::string& kind, const std::string& flag, const char* env_value,

@@ -25,7 +25,9 @@ class ProtocolMemory {
   // kind: "exec" (exec/attach) or "portforward". `now`: unix seconds.
   std::optional<RememberedOutcome> Lookup(const std::string& server, const std::string& kind,
                                           int64_t now) const;
-  // Records an outcome; returns false (silently, it is only a cache) if the file can't be written.
+  // Records an outcome; returns false (silently, it is only a cache) if the file can't be
+  // written. An entry with the same good/refused protocols younger than half the TTL is left
+  // as it is (no write at all; returns true).
   bool Record(const std::string& server, const std::string& kind, const RememberedOutcome& o);
 
   // ${XDG_CACHE_HOME:-$HOME/.cache}/kproxy/protocols.json
@@ -41,5 +43,11 @@ class ProtocolMemory {
 ProtocolPlan PlanFromMemory(const ProtocolMemory& memory, const std::string& server,
                             const std::string& kind, const std::string& flag, const char* env_value,
                             int64_t now);
+
+// True when the plan offers one protocol only (--protocol=websocket|spdy, or the environment
+// switch =false): such a run says nothing about what the cluster prefers, so callers must not
+// record its outcome (a forced SPDY run would otherwise make later automatic runs start with
+// SPDY).
+bool PlanIsForced(const ProtocolPlan& plan);
 
 }  // namespace kproxy

@@ -1,12 +1,16 @@
 #include "core/rest/curl_error.h"
 
-#include <curl/curl.h>
+#include "core/rest/curl_library.h"
 
 namespace kproxy {
 
 Error CurlTransferError(int curl_code, const std::string& detail, const std::string& server) {
   auto code = static_cast<CURLcode>(curl_code);
-  std::string why = detail.empty() ? curl_easy_strerror(code) : detail;
+  std::string why = detail;
+  if (why.empty()) {
+    auto api = Curl();
+    why = api.ok() ? (*api)->easy_strerror(code) : "curl error " + std::to_string(curl_code);
+  }
   std::string prefix = "Unable to connect to the server " + server + ": ";
   switch (code) {
     case CURLE_COULDNT_RESOLVE_HOST:

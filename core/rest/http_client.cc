@@ -1,12 +1,12 @@
 #include "core/rest/http_client.h"
 
-#include <curl/curl.h>
 #include <strings.h>
 
 #include <mutex>
 
 #include "core/base/log.h"
 #include "core/rest/curl_error.h"
+#include "core/rest/curl_library.h"
 #include "core/rest/request_headers.h"
 #include "core/rest/token_file.h"
 
@@ -58,6 +58,9 @@ size_t OnHeader(char* data, size_t size, size_t n, void* user) {
   return len;
 }
 
+// The loaded libcurl; only called after Do() checked that Curl() succeeded.
+const CurlApi& C() { return **Curl(); }
+
 bool StartsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
 bool HasHeader(const HeaderList& headers, std::string_view name) {
@@ -71,12 +74,12 @@ bool HasHeader(const HeaderList& headers, std::string_view name) {
 }
 
 struct SlistFree {
-  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
+  void operator()(curl_slist* l) const { C().slist_free_all(l); }
 };
 using Slist = std::unique_ptr<curl_slist, SlistFree>;
 
 void Append(Slist& list, const std::string& line) {
-  curl_slist* next = curl_slist_append(list.get(), line.c_str());
+  curl_slist* next = C().slist_append(list.get(), line.c_str());
   if (next) {
     (void)list.release();
     list.reset(next);
@@ -84,27 +87,20 @@ void Append(Slist& list, const std::string& line) {
 }
 
 struct UrlFree {
-  void operator()(CURLU* u) const { curl_url_cleanup(u); }
+  void operator()(CURLU* u) const { C().url_cleanup(u); }
 };
 
 std::string UrlPart(CURLU* u, CURLUPart part, unsigned flags = 0) {
   char* out = nullptr;
-  if (curl_url_get(u, part, &out, flags) != CURLUE_OK || !out) return "";
+  if (C().url_get(u, part, &out, flags) != CURLUE_OK || !out) return "";
   std::string s(out);
-  curl_free(out);
+  C().free(out);
   return s;
-}
-
-void InitCurlOnce() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
 class CurlHttpClient : public HttpClient {
  public:
   CurlHttpClient(const RestConfig& config, HttpClientOptions options) : config_(config) {
-    InitCurlOnce();
-    easy_ = curl_easy_init();
     if (!config_.token_file.empty() && config_.bearer_token.empty()) {
       token_file_ = std::make_unique<TokenFileSource>(config_.token_file, options.now);
     }
@@ -113,7 +109,7 @@ class CurlHttpClient : public HttpClient {
     RegisterSecret(config_.client_key_data);
   }
   ~CurlHttpClient() override {
-    if (easy_) curl_easy_cleanup(easy_);
+    if (easy_) C().easy_cleanup(easy_);
   }
 
   Result<HttpResponse> Do(const HttpRequest& request) override;
@@ -145,8 +141,8 @@ Result<CurlHttpClient::Target> CurlHttpClient::ResolveTarget(const std::string& 
     while (!base.empty() && base.back() == '/') base.pop_back();
     t.url = base + (StartsWith(path, "/") ? "" : "/") + path;
   }
-  std::unique_ptr<CURLU, UrlFree> u(curl_url());
-  if (!u || curl_url_set(u.get(), CURLUPART_URL, t.url.c_str(), 0) != CURLUE_OK) {
+  std::unique_ptr<CURLU, UrlFree> u(C().url());
+  if (!u || C().url_set(u.get(), CURLUPART_URL, t.url.c_str(), 0) != CURLUE_OK) {
     return MakeError(ErrorCode::kConfig, "invalid server URL \"" + config_.server + "\"");
   }
   std::string host = UrlPart(u.get(), CURLUPART_HOST);
@@ -162,7 +158,7 @@ Result<CurlHttpClient::Target> CurlHttpClient::ResolveTarget(const std::string& 
     // stays curl's and IPv6 literals work. The Host header keeps the configured host, as
     // client-go sends it.
     std::string tls_host = config_.tls_server_name;
-    curl_url_set(u.get(), CURLUPART_HOST, tls_host.c_str(), 0);
+    C().url_set(u.get(), CURLUPART_HOST, tls_host.c_str(), 0);
     t.url = UrlPart(u.get(), CURLUPART_URL);
     t.connect_to = tls_host + ":" + port + ":" + host + ":" + port;
     t.host_header = "Host: " + host + (explicit_port.empty() ? "" : ":" + explicit_port);
@@ -181,9 +177,9 @@ Status CurlHttpClient::AddAuth(const HttpRequest& request, Slist& headers) {
   if (!token.empty() && !HasHeader(request.headers, "Authorization")) {
     Append(headers, "Authorization: Bearer " + token);
   } else if (!config_.username.empty() || !config_.password.empty()) {
-    curl_easy_setopt(easy_, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
-    curl_easy_setopt(easy_, CURLOPT_USERNAME, config_.username.c_str());
-    curl_easy_setopt(easy_, CURLOPT_PASSWORD, config_.password.c_str());
+    C().easy_setopt(easy_, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+    C().easy_setopt(easy_, CURLOPT_USERNAME, config_.username.c_str());
+    C().easy_setopt(easy_, CURLOPT_PASSWORD, config_.password.c_str());
   }
   for (const auto& [k, v] : ImpersonationHeaders(config_)) Append(headers, k + ": " + v);
   return Status::Ok();
@@ -191,51 +187,55 @@ Status CurlHttpClient::AddAuth(const HttpRequest& request, Slist& headers) {
 
 void CurlHttpClient::ApplyTls() {
   if (config_.insecure_skip_tls_verify) {
-    curl_easy_setopt(easy_, CURLOPT_SSL_VERIFYPEER, 0L);
-    curl_easy_setopt(easy_, CURLOPT_SSL_VERIFYHOST, 0L);
+    C().easy_setopt(easy_, CURLOPT_SSL_VERIFYPEER, 0L);
+    C().easy_setopt(easy_, CURLOPT_SSL_VERIFYHOST, 0L);
   } else if (!config_.ca_data.empty()) {
     curl_blob ca{config_.ca_data.data(), config_.ca_data.size(), CURL_BLOB_COPY};
-    curl_easy_setopt(easy_, CURLOPT_CAINFO_BLOB, &ca);
+    C().easy_setopt(easy_, CURLOPT_CAINFO_BLOB, &ca);
     // Only the configured CA is trusted (client-go replaces the roots, it does not add).
-    curl_easy_setopt(easy_, CURLOPT_CAINFO, nullptr);
-    curl_easy_setopt(easy_, CURLOPT_CAPATH, nullptr);
+    C().easy_setopt(easy_, CURLOPT_CAINFO, nullptr);
+    C().easy_setopt(easy_, CURLOPT_CAPATH, nullptr);
   }
   if (!config_.client_cert_data.empty() && !config_.client_key_data.empty()) {
     curl_blob cert{config_.client_cert_data.data(), config_.client_cert_data.size(),
                    CURL_BLOB_COPY};
     curl_blob key{config_.client_key_data.data(), config_.client_key_data.size(), CURL_BLOB_COPY};
-    curl_easy_setopt(easy_, CURLOPT_SSLCERT_BLOB, &cert);
-    curl_easy_setopt(easy_, CURLOPT_SSLCERTTYPE, "PEM");
-    curl_easy_setopt(easy_, CURLOPT_SSLKEY_BLOB, &key);
-    curl_easy_setopt(easy_, CURLOPT_SSLKEYTYPE, "PEM");
+    C().easy_setopt(easy_, CURLOPT_SSLCERT_BLOB, &cert);
+    C().easy_setopt(easy_, CURLOPT_SSLCERTTYPE, "PEM");
+    C().easy_setopt(easy_, CURLOPT_SSLKEY_BLOB, &key);
+    C().easy_setopt(easy_, CURLOPT_SSLKEYTYPE, "PEM");
   }
 }
 
 Result<HttpResponse> CurlHttpClient::Do(const HttpRequest& request) {
   std::lock_guard<std::mutex> lock(mu_);
+  // libcurl is loaded on the first request, not at start (curl_library.h).
+  auto api = Curl();
+  if (!api.ok()) return api.error();
+  if (!easy_) easy_ = C().easy_init();
   if (!easy_) return MakeError(ErrorCode::kInternal, "curl_easy_init failed");
   auto target = ResolveTarget(request.path);
   if (!target.ok()) return target.error();
   // reset() clears options but keeps the connection cache for keep-alive.
-  curl_easy_reset(easy_);
+  C().easy_reset(easy_);
   Collected got;
   char errbuf[CURL_ERROR_SIZE] = {0};
-  curl_easy_setopt(easy_, CURLOPT_URL, target->url.c_str());
-  curl_easy_setopt(easy_, CURLOPT_ERRORBUFFER, errbuf);
+  C().easy_setopt(easy_, CURLOPT_URL, target->url.c_str());
+  C().easy_setopt(easy_, CURLOPT_ERRORBUFFER, errbuf);
   // CURLOPT_NOSIGNAL stays off: then curl ignores SIGPIPE around its own socket writes
   // (OpenSSL writes with write(), not MSG_NOSIGNAL). Debian's curl resolves in a thread, so
   // no alarm() signals are involved either way.
-  curl_easy_setopt(easy_, CURLOPT_FOLLOWLOCATION, 0L);  // never follow redirects
-  curl_easy_setopt(easy_, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
-  curl_easy_setopt(easy_, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(easy_, CURLOPT_WRITEFUNCTION, OnBody);
-  curl_easy_setopt(easy_, CURLOPT_WRITEDATA, &got);
-  curl_easy_setopt(easy_, CURLOPT_HEADERFUNCTION, OnHeader);
-  curl_easy_setopt(easy_, CURLOPT_HEADERDATA, &got);
-  curl_easy_setopt(easy_, CURLOPT_USERAGENT, UserAgent().c_str());
-  if (!config_.disable_compression) curl_easy_setopt(easy_, CURLOPT_ACCEPT_ENCODING, "gzip");
+  C().easy_setopt(easy_, CURLOPT_FOLLOWLOCATION, 0L);  // never follow redirects
+  C().easy_setopt(easy_, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
+  C().easy_setopt(easy_, CURLOPT_PROTOCOLS_STR, "http,https");
+  C().easy_setopt(easy_, CURLOPT_WRITEFUNCTION, OnBody);
+  C().easy_setopt(easy_, CURLOPT_WRITEDATA, &got);
+  C().easy_setopt(easy_, CURLOPT_HEADERFUNCTION, OnHeader);
+  C().easy_setopt(easy_, CURLOPT_HEADERDATA, &got);
+  C().easy_setopt(easy_, CURLOPT_USERAGENT, UserAgent().c_str());
+  if (!config_.disable_compression) C().easy_setopt(easy_, CURLOPT_ACCEPT_ENCODING, "gzip");
   if (config_.timeout.count() > 0) {
-    curl_easy_setopt(easy_, CURLOPT_TIMEOUT_MS, static_cast<long>(config_.timeout.count()));
+    C().easy_setopt(easy_, CURLOPT_TIMEOUT_MS, static_cast<long>(config_.timeout.count()));
   }
   // proxy-url wins; otherwise curl itself honours https_proxy/HTTPS_PROXY and no_proxy/NO_PROXY.
   if (!config_.proxy_url.empty()) {
@@ -243,10 +243,10 @@ Result<HttpResponse> CurlHttpClient::Do(const HttpRequest& request) {
     // socks5h; plain socks5 in curl would resolve locally.
     std::string proxy = config_.proxy_url;
     if (StartsWith(proxy, "socks5://")) proxy = "socks5h://" + proxy.substr(9);
-    curl_easy_setopt(easy_, CURLOPT_PROXY, proxy.c_str());
+    C().easy_setopt(easy_, CURLOPT_PROXY, proxy.c_str());
     // client-go's proxy-url is http.ProxyURL: every host goes through it, whatever NO_PROXY
     // says, while curl would still consult no_proxy for an explicit proxy.
-    curl_easy_setopt(easy_, CURLOPT_NOPROXY, "");
+    C().easy_setopt(easy_, CURLOPT_NOPROXY, "");
   }
   ApplyTls();
 
@@ -254,7 +254,7 @@ Result<HttpResponse> CurlHttpClient::Do(const HttpRequest& request) {
   Slist headers;
   if (!target->connect_to.empty()) {
     Append(connect_to, target->connect_to);
-    curl_easy_setopt(easy_, CURLOPT_CONNECT_TO, connect_to.get());
+    C().easy_setopt(easy_, CURLOPT_CONNECT_TO, connect_to.get());
     Append(headers, target->host_header);
   }
   if (!HasHeader(request.headers, "Accept")) {
@@ -263,18 +263,18 @@ Result<HttpResponse> CurlHttpClient::Do(const HttpRequest& request) {
   for (const auto& [k, v] : request.headers) Append(headers, k + ": " + v);
   Append(headers, "Expect:");  // no 100-continue round trip for bodies
   if (Status s = AddAuth(request, headers); !s.ok()) return s.error();
-  curl_easy_setopt(easy_, CURLOPT_HTTPHEADER, headers.get());
+  C().easy_setopt(easy_, CURLOPT_HTTPHEADER, headers.get());
 
   if (request.method == "HEAD") {
-    curl_easy_setopt(easy_, CURLOPT_NOBODY, 1L);
+    C().easy_setopt(easy_, CURLOPT_NOBODY, 1L);
   } else if (request.method != "GET") {
-    curl_easy_setopt(easy_, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+    C().easy_setopt(easy_, CURLOPT_CUSTOMREQUEST, request.method.c_str());
   }
   if (!request.body.empty() || request.method == "POST" || request.method == "PUT" ||
       request.method == "PATCH") {
-    curl_easy_setopt(easy_, CURLOPT_POSTFIELDSIZE_LARGE,
-                     static_cast<curl_off_t>(request.body.size()));
-    curl_easy_setopt(easy_, CURLOPT_POSTFIELDS, request.body.c_str());
+    C().easy_setopt(easy_, CURLOPT_POSTFIELDSIZE_LARGE,
+                    static_cast<curl_off_t>(request.body.size()));
+    C().easy_setopt(easy_, CURLOPT_POSTFIELDS, request.body.c_str());
   }
 
   if (Verbosity() >= 6) {
@@ -285,7 +285,7 @@ Result<HttpResponse> CurlHttpClient::Do(const HttpRequest& request) {
     Log(6, line);
   }
   auto started = std::chrono::steady_clock::now();
-  CURLcode rc = curl_easy_perform(easy_);
+  CURLcode rc = C().easy_perform(easy_);
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                                   started)
                 .count();
@@ -301,7 +301,7 @@ Result<HttpResponse> CurlHttpClient::Do(const HttpRequest& request) {
     return e;
   }
   long status = 0;
-  curl_easy_getinfo(easy_, CURLINFO_RESPONSE_CODE, &status);
+  C().easy_getinfo(easy_, CURLINFO_RESPONSE_CODE, &status);
   got.response.status = static_cast<int>(status);
   Log(6, request.method + " " + target->logged + " " + std::to_string(status) + " in " +
              std::to_string(ms) + " milliseconds");

@@ -4,6 +4,7 @@
 #include <libwebsockets.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -57,6 +58,11 @@ const lws_protocols kLoopProtocols[] = {
     {nullptr, nullptr, 0, 0, 0, nullptr, 0},
 };
 
+// Connections libwebsockets itself may hold at once (WebSocket sessions and port-forward
+// tunnels; our own sockets live in the epoll set, not in lws's table). 1024 is also the
+// usual soft fd limit, i.e. what lws gets on most hosts anyway.
+constexpr unsigned kLwsFdLimit = 1024;
+
 uint32_t EpollMask(bool read, bool write) {
   uint32_t m = 0;
   if (read) m |= EPOLLIN | EPOLLRDHUP;
@@ -92,13 +98,28 @@ Status EventLoop::Init() {
   std::memset(&info, 0, sizeof info);
   info.port = CONTEXT_PORT_NO_LISTEN;
   info.protocols = kLoopProtocols;
-  // TLS is initialised once here; the loop's own vhost never makes TLS connections, so it
-  // must not load the whole OS trust store (every WebSocket client brings its own SSL_CTX).
-  info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
+  // TLS is initialised once here (the library, for every WebSocket client's vhost). The
+  // loop's own vhost is created explicitly below WITHOUT DO_SSL_GLOBAL_INIT in its options:
+  // with it, lws builds a client SSL_CTX for that vhost (SSL_CTX_new and its OpenSSL 3
+  // algorithm fetches, ~1 ms of every start) that nothing ever uses — each WebSocket client
+  // brings its own SSL_CTX (ws_client_tls) and the loop vhost only carries the epoll fd.
+  info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS |
+                 LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
   info.user = this;
-  info.vhost_name = "kproxy-loop";
+  // lws sizes its poll table by the fd limit (20000 on some hosts: 160 KiB written at
+  // start); it only ever holds the loop's epoll fd and the WebSocket connections.
+  struct rlimit nofile {};
+  if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur > kLwsFdLimit)
+    info.fd_limit_per_thread = kLwsFdLimit;
   ctx_ = lws_create_context(&info);
   if (!ctx_) return MakeError(ErrorCode::kInternal, "lws_create_context failed");
+  lws_context_creation_info vinfo;
+  std::memset(&vinfo, 0, sizeof vinfo);
+  vinfo.port = CONTEXT_PORT_NO_LISTEN;
+  vinfo.protocols = kLoopProtocols;
+  vinfo.vhost_name = "kproxy-loop";
+  if (!lws_create_vhost(ctx_, &vinfo))
+    return MakeError(ErrorCode::kInternal, "lws could not create the loop's vhost");
 
   // lws closes adopted descriptors itself, so it gets its own dup of the epoll fd.
   int adopted = fcntl(epoll_fd_, F_DUPFD_CLOEXEC, 0);

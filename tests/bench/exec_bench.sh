@@ -38,8 +38,7 @@ trap cleanup EXIT
 sim_pid=$!
 for _ in $(seq 200); do [ -f "$tmp/sim/ready" ] && break; sleep 0.05; done
 [ -f "$tmp/sim/ready" ] || { echo "exec_bench: simulator did not start" >&2; cat "$tmp/sim.log" >&2; exit 1; }
-export KUBECONFIG=$tmp/sim/kubeconfig HOME=$tmp/home XDG_CACHE_HOME=$tmp/home/cache
-mkdir -p "$HOME"
+export KUBECONFIG=$tmp/sim/kubeconfig
 unset KUBECTL_REMOTE_COMMAND_WEBSOCKETS
 
 # The "container" runs on this machine: a 100 MB file both sides can read.
@@ -48,7 +47,12 @@ want=$(sha256sum <"$tmp/big.bin" | cut -d' ' -f1)
 
 # Clients, and the command line up to the exec arguments (exec's flags go after the verb).
 names=(kproxy kproxy-spdy kubectl.1.33 kubectl.1.28)
-exec_argv() {  # name → sets EXEC=(binary exec [flags])
+# Each client gets its own HOME and cache: kproxy's protocol memory (and kubectl's discovery
+# cache) must not leak from one row to another — a shared memory made the "kproxy" row run
+# SPDY after the kproxy-spdy warm-up.
+exec_argv() {  # name → sets EXEC=(binary exec [flags]) and exports that client's HOME
+  export HOME=$tmp/home.$1 XDG_CACHE_HOME=$tmp/home.$1/cache
+  mkdir -p "$HOME"
   case $1 in
     kproxy) EXEC=("$KPROXY" exec) ;;
     kproxy-spdy) EXEC=("$KPROXY" exec --protocol=spdy) ;;
@@ -79,6 +83,14 @@ for n in "${names[@]}"; do  # → median_us mean_rss_kib
   sort -n -k1 "$tmp/true.$n" | awk '{w[NR]=$1; r+=$2} END {
     m = (NR % 2) ? w[(NR+1)/2] : (w[NR/2] + w[NR/2+1]) / 2; printf "%d %d\n", m, r/NR }' \
     >"$tmp/true.stats.$n"
+done
+
+# Which protocol each kproxy row used (the timed runs start from the same protocol memory).
+for n in kproxy kproxy-spdy; do
+  exec_argv "$n"
+  proto=$("${EXEC[@]}" -v 1 "$POD" -- true 2>&1 >/dev/null |
+    sed -n 's/.*connected over \([a-z]*\) with.*/\1/p' | tail -1)
+  echo "${proto:-unknown}" >"$tmp/proto.$n"
 done
 
 # 2) 100 MB stdout and 3) 100 MB stdin: wall seconds, client user+sys seconds, SHA-256 check.
@@ -121,6 +133,7 @@ BEGIN {
     printf "%-14s %12.1f %10.1f | %10.1f %10.2f %4s | %10.1f %10.2f %4s\n", c, ms[c], rss[c],
            omb[c], ons[c], o[3] ? "ok" : "BAD", imb[c], ins[c], p[3] ? "ok" : "BAD"
   }
+  printf "\nprotocol used: kproxy %s, kproxy-spdy %s\n", load(tmp "/proto.kproxy"), load(tmp "/proto.kproxy-spdy")
   printf "\nratios (kproxy / kubectl; targets: wall <= 0.2, RSS <= 0.2, throughput >= 1, CPU/B <= 0.33)\n"
   pairs[1] = "kproxy kubectl.1.33"; pairs[2] = "kproxy-spdy kubectl.1.28"
   for (j = 1; j <= 2; j++) {

@@ -147,6 +147,8 @@ TEST_SUITE("e2e-package") {
     REQUIRE(!needed.empty());
     for (const std::string& pkg : needed) CHECK_MESSAGE(depends.count(pkg) == 1, pkg, " ", list);
     CHECK(depends.count("libc6") == 1);
+    // dlopen'ed, so invisible to dpkg-shlibdeps: named explicitly (packaging/CPackConfig.cmake).
+    CHECK(depends.count("libcurl4") == 1);
   }
 
   TEST_CASE("dpkg installs the .deb into an empty root; kproxy, its man page and the plugin run") {

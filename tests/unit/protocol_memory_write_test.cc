@@ -1,0 +1,70 @@
+// Protocol memory writes only when something changed or the entry is getting old, and forced
+// plans are recognisable so the commands do not record them.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "core/negotiate/protocol_memory.h"
+#include "tests/support/test_env.h"
+
+namespace kproxy {
+namespace {
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+TEST_CASE("protocol memory: an unchanged young entry is not rewritten; a changed or old one is") {
+  test::TempDir dir;
+  std::string path = (dir.path() / "kproxy" / "protocols.json").string();
+  ProtocolMemory mem(path, 3600);
+  RememberedOutcome o;
+  o.good = StreamProtocol::kWebSocket;
+  o.at = 1000;
+  REQUIRE(mem.Record("https://a", "exec", o));
+  const std::string first = Slurp(path);
+  REQUIRE(first.find("1000") != std::string::npos);
+
+  // Same outcome 20 minutes later (< TTL/2): the file is untouched, `at` stays.
+  o.at = 1000 + 1200;
+  CHECK(mem.Record("https://a", "exec", o));
+  CHECK(Slurp(path) == first);
+  CHECK(mem.Lookup("https://a", "exec", 2200)->at == 1000);
+
+  // A different outcome is written at once.
+  o.refused = StreamProtocol::kSpdy;
+  CHECK(mem.Record("https://a", "exec", o));
+  CHECK(mem.Lookup("https://a", "exec", 2200)->at == 2200);
+  CHECK(*mem.Lookup("https://a", "exec", 2200)->refused == StreamProtocol::kSpdy);
+
+  // The same outcome once the entry is older than half the TTL is refreshed, so a steady
+  // cluster never falls out of the memory.
+  o.at = 2200 + 1800;
+  CHECK(mem.Record("https://a", "exec", o));
+  CHECK(mem.Lookup("https://a", "exec", 4000)->at == 4000);
+  o.at = 4000 + 1799;
+  CHECK(mem.Record("https://a", "exec", o));
+  CHECK(mem.Lookup("https://a", "exec", 5799)->at == 4000);
+
+  // Another kind of the same cluster is its own entry.
+  CHECK(mem.Record("https://a", "portforward", o));
+  CHECK(mem.Lookup("https://a", "portforward", 5799)->at == 5799);
+}
+
+TEST_CASE("protocol memory: only a one-protocol plan counts as forced") {
+  test::TempDir dir;
+  ProtocolMemory mem((dir.path() / "p.json").string(), 3600);
+  CHECK(PlanIsForced(PlanFromMemory(mem, "https://a", "exec", "spdy", nullptr, 100)));
+  CHECK(PlanIsForced(PlanFromMemory(mem, "https://a", "exec", "websocket", nullptr, 100)));
+  CHECK(PlanIsForced(PlanFromMemory(mem, "https://a", "exec", "auto", "false", 100)));
+  CHECK_FALSE(PlanIsForced(PlanFromMemory(mem, "https://a", "exec", "auto", nullptr, 100)));
+  CHECK_FALSE(PlanIsForced(PlanFromMemory(mem, "https://a", "exec", "auto", "true", 100)));
+}
+
+}  // namespace
+}  // namespace kproxy
