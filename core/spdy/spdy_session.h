@@ -51,6 +51,9 @@ class SpdySession : public StreamConnection {
   Status Receive(std::string_view bytes);
   // Returns and clears the bytes queued for the connection.
   std::string TakeOutput();
+  // The same into `out` (which must be empty): swaps buffers, so the session keeps `out`'s
+  // capacity for the next frames instead of allocating.
+  void TakeOutputInto(std::string& out);
   // True once a fatal error happened or a GOAWAY was sent or received.
   bool IsClosing() const { return failed_ || goaway_sent_ || goaway_received_; }
   bool Failed() const { return failed_; }
@@ -93,6 +96,7 @@ class SpdySession : public StreamConnection {
   void OnSynStream(Frame& frame);
   void OnSynReply(Frame& frame);
   void OnData(Frame& frame);
+  void OnDataPiece(const DataPiece& piece);
   void OnRstStream(const Frame& frame);
   void OnPing(const Frame& frame);
   void OnGoAway(const Frame& frame);
@@ -119,6 +123,7 @@ class SpdySession : public StreamConnection {
   bool failed_ = false;
   bool goaway_sent_ = false;
   bool goaway_received_ = false;
+  bool data_stream_ok_ = false;  // the DATA frame being streamed goes to a live stream
   Status error_;
 };
 
