@@ -55,6 +55,9 @@ class TlsConnection {
 
   // Queues bytes (allowed while still dialing). False once closed.
   bool Write(std::string_view bytes);
+  // The same without a copy when nothing is pending: takes `bytes`' contents and leaves it
+  // empty (possibly holding a spare buffer's capacity for the caller to reuse).
+  bool WriteSwap(std::string& bytes);
   size_t BufferedBytes() const { return out_.size() - out_off_; }
   // Stops/restarts reading from the peer (back-pressure toward a blocked stdout).
   void SetReading(bool on);
@@ -102,9 +105,13 @@ class TlsConnection {
   bool want_read_for_write_ = false;
   bool want_write_for_read_ = false;
   bool reading_ = true;
+  // The interest last set in State::kOpen (other states set theirs directly).
+  bool open_interest_known_ = false;
+  bool open_read_ = false, open_write_ = false;
   std::string out_;
   size_t out_off_ = 0;
   std::string alpn_;
+  std::unique_ptr<char[]> read_buf_;  // DoRead's gathering buffer, allocated once
   std::shared_ptr<bool> alive_;
 };
 
