@@ -58,7 +58,7 @@ class TlsConnection {
   // The same without a copy when nothing is pending: takes `bytes`' contents and leaves it
   // empty (possibly holding a spare buffer's capacity for the caller to reuse).
   bool WriteSwap(std::string& bytes);
-  size_t BufferedBytes() const { return out_.size() - out_off_; }
+  size_t BufferedBytes() const { return out_.size() - out_off_ + CipherPending(); }
   // Stops/restarts reading from the peer (back-pressure toward a blocked stdout).
   void SetReading(bool on);
   // Closes now (TLS close_notify best effort); no further callbacks.
@@ -80,6 +80,9 @@ class TlsConnection {
   void DoHandshake();
   void DoRead();
   void DoWrite();
+  // Sends batched ciphertext until EAGAIN; false when the connection was lost (and torn down).
+  bool SendCipher();
+  size_t CipherPending() const;
   void UpdateInterest();
   void FailDial(DialFailure why, ErrorCode code, std::string message);
   void Lost(std::string message);
