@@ -7,6 +7,11 @@
 #include <cstring>
 
 namespace kproxy::portforward {
+namespace {
+
+constexpr size_t kLocalWriteBatch = 256 * 1024;
+
+}  // namespace
 
 struct Forwarder::Conn {
   uint64_t key = 0;
@@ -194,7 +199,14 @@ void Forwarder::OnRemoteData(uint64_t key, std::string_view bytes) {
   if (!c) return;
   to_local_ += bytes.size();
   c->out.append(bytes);
-  WriteLocal(c);
+  // One TLS read brings several DATA frames: below a batch, let them gather and write them
+  // with one send() when the loop reports the socket writable (after this read batch),
+  // instead of one send() and one peer wake-up per frame.
+  if (c->pending() >= kLocalWriteBatch || !c->watch) {
+    WriteLocal(c);
+    return;
+  }
+  UpdateInterest(c);
 }
 
 void Forwarder::OnRemoteClose(uint64_t key) {
