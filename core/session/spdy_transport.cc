@@ -33,6 +33,7 @@ class SpdyTransport : public StreamTransport {
         keepalive_(keepalive),
         dead_peer_(dead_peer) {
     session_.SetEventHandler([this](const spdy::SessionEvent& e) { OnEvent(e); });
+    session_.SetStreamedData(true);  // TlsConnection hands up 256 KiB batches: no copies
     last_pong_ = loop_.Now();
   }
   ~SpdyTransport() override {

@@ -27,14 +27,14 @@ bool SpdySession::WasOpened(StreamId id) const {
 
 Status SpdySession::Receive(std::string_view bytes) {
   if (failed_) return error_;
-  Status st = decoder_.Feed(
-      bytes,
-      [this](Frame&& f) {
-        if (!failed_) OnFrame(std::move(f));
-      },
-      [this](const DataPiece& piece) {
-        if (!failed_) OnDataPiece(piece);
-      });
+  auto on_frame = [this](Frame&& f) {
+    if (!failed_) OnFrame(std::move(f));
+  };
+  Status st = streamed_data_ ? decoder_.Feed(bytes, on_frame,
+                                             [this](const DataPiece& piece) {
+                                               if (!failed_) OnDataPiece(piece);
+                                             })
+                             : decoder_.Feed(bytes, on_frame);
   if (!st.ok() && !failed_) FatalError(st.error().message);
   return failed_ ? error_ : Status::Ok();
 }

@@ -45,6 +45,11 @@ class SpdySession : public StreamConnection {
   ~SpdySession() override;
 
   void SetEventHandler(EventFn on_event) { on_event_ = std::move(on_event); }
+  // Call before the first Receive(). On: DATA reaches handlers in pieces as it arrives, as
+  // views into Receive()'s input, never copied (kproxy's client, which reads in large
+  // batches). Off (default): one OnData per DATA frame, buffered by the decoder; better for
+  // an owner that reads one TLS record at a time and makes a syscall per OnData (the sim).
+  void SetStreamedData(bool on) { streamed_data_ = on; }
 
   // Consumes bytes read from the connection (any split); dispatches frames to handlers and
   // queues any replies. Returns the sticky fatal error once the peer broke the protocol.
@@ -123,6 +128,7 @@ class SpdySession : public StreamConnection {
   bool failed_ = false;
   bool goaway_sent_ = false;
   bool goaway_received_ = false;
+  bool streamed_data_ = false;
   bool data_stream_ok_ = false;  // the DATA frame being streamed goes to a live stream
   Status error_;
 };

@@ -68,6 +68,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   for (auto role : {kproxy::spdy::Role::kClient, kproxy::spdy::Role::kServer}) {
     kproxy::spdy::SpdySession s(role, limits);
+    s.SetStreamedData(role == kproxy::spdy::Role::kClient);  // both delivery modes
     Sink sinks[4];
     int next = 0;
     s.SetAcceptHandler(

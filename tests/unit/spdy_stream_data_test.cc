@@ -3,11 +3,15 @@
 // gives for any split of the input. Expected values come from the independent test builder.
 #include <doctest/doctest.h>
 
+#include <functional>
+#include <map>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "core/spdy/spdy_frame.h"
+#include "core/spdy/spdy_session.h"
 #include "tests/support/spdy_builder.h"
 #include "tests/support/transcript.h"
 
@@ -170,6 +174,104 @@ TEST_CASE("spdy decoder (streamed DATA): limits and malformed input still fail t
       if (!s.status.ok()) CHECK(s.status.error().code == ErrorCode::kProtocol);
     }
   }
+}
+
+namespace {
+
+struct Sink : StreamHandler {
+  std::string data;
+  int remote_closes = 0, resets = 0;
+  std::function<void(std::string_view)> on_data;
+  void OnData(std::string_view bytes) override {
+    data += bytes;
+    if (on_data) on_data(bytes);
+  }
+  void OnRemoteClose() override { ++remote_closes; }
+  void OnReset(std::string_view) override { ++resets; }
+};
+
+// A server session in streamed mode fed `bytes` split as given; returns its sinks and the
+// frames it sent back.
+struct StreamedServer {
+  SpdySession session{Role::kServer};
+  std::map<StreamId, std::unique_ptr<Sink>> sinks;
+  std::vector<Frame> sent;
+  FrameDecoder out_decoder;
+  StreamedServer() {
+    session.SetStreamedData(true);
+    session.SetAcceptHandler([this](StreamId id, const StreamHeaders&) -> StreamHandler* {
+      auto& s = sinks[id];
+      s = std::make_unique<Sink>();
+      return s.get();
+    });
+  }
+  Status Feed(const std::vector<std::string>& pieces) {
+    for (const auto& p : pieces) {
+      Status st = session.Receive(p);
+      std::string out = session.TakeOutput();
+      (void)out_decoder.Feed(out, [&](Frame&& f) { sent.push_back(std::move(f)); });
+      if (!st.ok()) return st;
+    }
+    return Status::Ok();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("spdy session (streamed DATA): any split delivers the same bytes, FIN and errors") {
+  b::Deflater z;
+  std::string bytes = b::SynStream(z, 1, 0, {{"streamtype", "data"}});
+  bytes += b::SynStream(z, 3, 0, {{"streamtype", "error"}});
+  bytes += b::Data(1, 0, std::string(40000, 'a'));
+  bytes += b::Data(3, 0, "oops");
+  bytes += b::Data(9, 0, "never opened");  // RST INVALID_STREAM, session lives
+  bytes += b::Data(1, kFlagFin, std::string(30000, 'b'));
+  bytes += b::Data(1, 0, "after fin");  // RST STREAM_ALREADY_CLOSED
+  bytes += b::Ping(1);
+  std::vector<std::vector<std::string>> splits = {test::SplitWhole(bytes),
+                                                  test::SplitBytewise(bytes)};
+  for (uint32_t seed = 1; seed <= 10; ++seed) splits.push_back(test::SplitRandom(bytes, seed));
+  for (const auto& pieces : splits) {
+    StreamedServer srv;
+    REQUIRE(srv.Feed(pieces).ok());
+    REQUIRE(srv.sinks.count(1) == 1);
+    CHECK(srv.sinks[1]->data == std::string(40000, 'a') + std::string(30000, 'b'));
+    CHECK(srv.sinks[1]->remote_closes == 1);
+    CHECK(srv.sinks[3]->data == "oops");
+    std::vector<std::pair<uint32_t, uint32_t>> rsts;
+    int pings = 0;
+    for (const auto& f : srv.sent) {
+      if (f.type == FrameType::kRstStream) rsts.emplace_back(f.stream_id, f.status);
+      if (f.type == FrameType::kPing) ++pings;
+    }
+    CHECK(rsts == std::vector<std::pair<uint32_t, uint32_t>>{
+                      {9, static_cast<uint32_t>(RstStatus::kInvalidStream)},
+                      {1, static_cast<uint32_t>(RstStatus::kStreamAlreadyClosed)}});
+    CHECK(pings == 1);
+  }
+}
+
+TEST_CASE("spdy session (streamed DATA): a handler resetting its stream mid-frame gets no more") {
+  b::Deflater z;
+  std::string bytes = b::SynStream(z, 1, 0, {{"streamtype", "data"}});
+  bytes += b::Data(1, 0, std::string(1000, 'x'));
+  bytes += b::Ping(1);
+  StreamedServer srv;
+  srv.session.SetAcceptHandler([&](StreamId id, const StreamHeaders&) -> StreamHandler* {
+    auto& s = srv.sinks[id];
+    s = std::make_unique<Sink>();
+    s->on_data = [&srv, id](std::string_view) { srv.session.Reset(id); };
+    return s.get();
+  });
+  // Header and first 100 payload bytes, then the rest in pieces.
+  size_t head = bytes.size() - 1000 - b::Ping(1).size();
+  REQUIRE(srv.Feed({bytes.substr(0, head + 100), bytes.substr(head + 100, 300),
+                    bytes.substr(head + 400)})
+              .ok());
+  CHECK(srv.sinks[1]->data.size() == 100);  // the first piece only
+  int pings = 0;
+  for (const auto& f : srv.sent) pings += f.type == FrameType::kPing;
+  CHECK(pings == 1);  // the session went on
 }
 
 }  // namespace kproxy::spdy
