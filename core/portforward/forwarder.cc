@@ -7,6 +7,11 @@
 #include <cstring>
 
 namespace kproxy::portforward {
+namespace {
+
+constexpr size_t kLocalWriteBatch = 256 * 1024;
+
+}  // namespace
 
 struct Forwarder::Conn {
   uint64_t key = 0;
@@ -117,16 +122,20 @@ void Forwarder::OnIo(uint64_t key, IoEvents ev) {
 void Forwarder::ReadLocal(Conn* c) {
   if (!c->ready || c->local_eof || !tunnel_) return;
   uint64_t key = c->key;
-  std::string buf(o_.read_chunk, '\0');
+  if (!read_buf_) read_buf_ = std::make_unique<char[]>(o_.read_chunk);
+  char* buf = read_buf_.get();
   // Read while the tunnel has room; a bounded number of chunks per wake-up keeps the loop fair.
+  // The frames of one wake-up are flushed together (one write to the connection).
+  bool unflushed = false;
   for (int i = 0; i < 4 && !TunnelCongested(); ++i) {
-    ssize_t n = ::recv(c->fd, buf.data(), buf.size(), 0);
+    ssize_t n = ::recv(c->fd, buf, o_.read_chunk, 0);
     if (n > 0) {
       to_remote_ += static_cast<uint64_t>(n);
-      tunnel_->Write(c->id, std::string_view(buf.data(), static_cast<size_t>(n)));
-      tunnel_->Flush();
+      tunnel_->Write(c->id, std::string_view(buf, static_cast<size_t>(n)));
+      unflushed = true;
       c = Find(key);
-      if (!c) return;
+      if (!c) break;
+      if (static_cast<size_t>(n) < o_.read_chunk) break;  // drained: skip the EAGAIN read
       continue;
     }
     if (n == 0) {
@@ -137,9 +146,11 @@ void Forwarder::ReadLocal(Conn* c) {
     }
     if (errno == EAGAIN || errno == EWOULDBLOCK) break;
     if (errno == EINTR) continue;
+    if (unflushed) tunnel_->Flush();
     Finish(key, true);  // ECONNRESET and friends: the local client went away
     return;
   }
+  if (unflushed && tunnel_) tunnel_->Flush();
   if ((c = Find(key))) UpdateInterest(c);
 }
 
@@ -188,7 +199,14 @@ void Forwarder::OnRemoteData(uint64_t key, std::string_view bytes) {
   if (!c) return;
   to_local_ += bytes.size();
   c->out.append(bytes);
-  WriteLocal(c);
+  // One TLS read brings several DATA frames: below a batch, let them gather and write them
+  // with one send() when the loop reports the socket writable (after this read batch),
+  // instead of one send() and one peer wake-up per frame.
+  if (c->pending() >= kLocalWriteBatch || !c->watch) {
+    WriteLocal(c);
+    return;
+  }
+  UpdateInterest(c);
 }
 
 void Forwarder::OnRemoteClose(uint64_t key) {

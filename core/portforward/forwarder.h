@@ -87,6 +87,7 @@ class Forwarder {
   Tunnel* tunnel_ = nullptr;
   uint64_t next_key_ = 1;
   std::map<uint64_t, std::unique_ptr<Conn>> conns_;
+  std::unique_ptr<char[]> read_buf_;  // read_chunk bytes shared by all local reads
   size_t congested_locals_ = 0;
   bool tunnel_reading_ = true;
   uint64_t to_remote_ = 0, to_local_ = 0;

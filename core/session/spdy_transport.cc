@@ -33,6 +33,7 @@ class SpdyTransport : public StreamTransport {
         keepalive_(keepalive),
         dead_peer_(dead_peer) {
     session_.SetEventHandler([this](const spdy::SessionEvent& e) { OnEvent(e); });
+    session_.SetStreamedData(true);  // TlsConnection hands up 256 KiB batches: no copies
     last_pong_ = loop_.Now();
   }
   ~SpdyTransport() override {
@@ -69,8 +70,11 @@ class SpdyTransport : public StreamTransport {
   const std::string& negotiated() const override { return version_; }
   void SetCallbacks(Callbacks callbacks) override { callbacks_ = std::move(callbacks); }
   void Flush() override {
-    std::string out = session_.TakeOutput();
-    if (!out.empty() && conn_) conn_->Write(out);
+    if (session_.BufferedBytes() == 0) return;
+    // Buffers circulate session -> connection -> back here: no copy, no allocation per batch.
+    session_.TakeOutputInto(scratch_);
+    if (conn_) conn_->WriteSwap(scratch_);
+    scratch_.clear();
   }
   size_t BufferedBytes() const override {
     return session_.BufferedBytes() + (conn_ ? conn_->BufferedBytes() : 0);
@@ -135,6 +139,7 @@ class SpdyTransport : public StreamTransport {
   std::unique_ptr<TlsConnection> conn_;
   std::shared_ptr<ConnRouter> router_;
   spdy::SpdySession session_;
+  std::string scratch_;  // an empty buffer with capacity, passed between session and conn
   std::string version_;
   std::chrono::milliseconds keepalive_, dead_peer_;
   Callbacks callbacks_;

@@ -79,7 +79,32 @@ Status FrameDecoder::Fail(std::string message) {
 }
 
 Status FrameDecoder::Feed(std::string_view bytes, const FrameFn& on_frame) {
+  return FeedImpl(bytes, on_frame, nullptr);
+}
+
+Status FrameDecoder::Feed(std::string_view bytes, const FrameFn& on_frame, const DataFn& on_data) {
+  return FeedImpl(bytes, on_frame, &on_data);
+}
+
+Status FrameDecoder::FeedImpl(std::string_view bytes, const FrameFn& on_frame,
+                              const DataFn* on_data) {
   while (state_ != State::kFailed) {
+    if (state_ == State::kPayload && !control_ && on_data != nullptr) {
+      // Streamed DATA: hand out what this input holds of the payload, as a view.
+      size_t n = std::min<size_t>(length_ - data_got_, bytes.size());
+      if (n == 0 && data_got_ < length_) return Status::Ok();
+      DataPiece piece;
+      piece.stream_id = data_stream_id_;
+      piece.flags = flags_;
+      piece.bytes = bytes.substr(0, n);
+      piece.first = data_got_ == 0;
+      data_got_ += static_cast<uint32_t>(n);
+      piece.last = data_got_ == length_;
+      bytes.remove_prefix(n);
+      if (piece.last) state_ = State::kHeader;
+      (*on_data)(piece);
+      continue;
+    }
     if (state_ == State::kSkip) {
       size_t n = std::min<size_t>(skip_left_, bytes.size());
       skip_left_ -= static_cast<uint32_t>(n);
@@ -94,13 +119,13 @@ Status FrameDecoder::Feed(std::string_view bytes, const FrameFn& on_frame) {
     into.append(bytes.data(), n);
     bytes.remove_prefix(n);
     if (into.size() < want) return Status::Ok();
-    Status st = state_ == State::kHeader ? StartFrame() : FinishFrame(on_frame);
+    Status st = state_ == State::kHeader ? StartFrame(on_data != nullptr) : FinishFrame(on_frame);
     if (!st.ok()) return st;
   }
   return error_;
 }
 
-Status FrameDecoder::StartFrame() {
+Status FrameDecoder::StartFrame(bool streaming) {
   auto b = [&](size_t i) { return static_cast<uint8_t>(header_[i]); };
   control_ = (b(0) & 0x80) != 0;
   flags_ = b(4);
@@ -126,9 +151,13 @@ Status FrameDecoder::StartFrame() {
                 std::to_string(limits_.max_frame_payload));
   header_.clear();
   payload_.clear();
+  state_ = State::kPayload;
+  if (!control_ && streaming) {
+    data_got_ = 0;  // nothing is buffered: FeedImpl streams the payload
+    return Status::Ok();
+  }
   // Reserve what one read is likely to bring, never the whole claimed length up front.
   payload_.reserve(std::min<size_t>(length_, 64 * 1024));
-  state_ = State::kPayload;
   return Status::Ok();
 }
 
@@ -299,10 +328,21 @@ Result<std::string> FrameEncoder::SynReply(uint32_t stream_id, const StreamHeade
 std::string FrameEncoder::Data(uint32_t stream_id, std::string_view data, uint8_t flags) {
   std::string out;
   out.reserve(kFrameHeaderSize + data.size());
-  PutU32(out, stream_id & kStreamIdMask);
-  PutU32(out, (static_cast<uint32_t>(flags) << 24) | static_cast<uint32_t>(data.size()));
-  out += data;
+  AppendData(out, stream_id, data, flags);
   return out;
+}
+
+void FrameEncoder::AppendData(std::string& out, uint32_t stream_id, std::string_view data,
+                              uint8_t flags) {
+  char header[kFrameHeaderSize];
+  uint32_t id = stream_id & kStreamIdMask;
+  uint32_t fl = (static_cast<uint32_t>(flags) << 24) | static_cast<uint32_t>(data.size());
+  for (int i = 0; i < 4; ++i) {
+    header[i] = static_cast<char>(id >> (24 - 8 * i));
+    header[4 + i] = static_cast<char>(fl >> (24 - 8 * i));
+  }
+  out.append(header, sizeof header);
+  out.append(data);
 }
 
 std::string FrameEncoder::RstStream(uint32_t stream_id, RstStatus status) {

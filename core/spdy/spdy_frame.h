@@ -62,17 +62,35 @@ struct DecoderLimits {
   HeaderLimits headers;                                  // decompressed block, pair count
 };
 
+// A piece of a DATA frame's payload, delivered as it arrives without being copied: `bytes`
+// views the caller's input and is valid only during the call. A frame's pieces come in order,
+// the first with `first`, the last with `last` (a frame with an empty payload is one call
+// with both set and empty bytes); no other frame is delivered in between.
+struct DataPiece {
+  uint32_t stream_id = 0;
+  uint8_t flags = 0;  // the frame's flags (FIN), on every piece
+  std::string_view bytes;
+  bool first = false;
+  bool last = false;
+  bool fin() const { return last && (flags & kFlagFin) != 0; }
+};
+
 // Incremental frame decoder for one direction of a connection. Owns that direction's
 // inflate context. Frames may be split anywhere and several may arrive in one call.
 class FrameDecoder {
  public:
   using FrameFn = std::function<void(Frame&&)>;
+  using DataFn = std::function<void(const DataPiece&)>;
   explicit FrameDecoder(DecoderLimits limits = {});
 
   // Consumes bytes; calls on_frame for every complete frame, in order. Unknown control
   // frame types are skipped (SPDY §2.2.1). Errors (kProtocol) are sticky: later calls return
   // the same error without consuming anything.
   Status Feed(std::string_view bytes, const FrameFn& on_frame);
+  // The same, except that DATA frames go to on_data in pieces, never buffered nor copied
+  // (the hot path); control frames still go to on_frame whole. The payload limit still
+  // applies to DATA frames. Use one form for the decoder's whole life.
+  Status Feed(std::string_view bytes, const FrameFn& on_frame, const DataFn& on_data);
 
   // True when no partial frame is buffered (a clean end of stream).
   bool AtFrameBoundary() const { return state_ == State::kHeader && header_.empty(); }
@@ -82,7 +100,8 @@ class FrameDecoder {
  private:
   enum class State { kHeader, kPayload, kSkip, kFailed };
   Status Fail(std::string message);
-  Status StartFrame();
+  Status FeedImpl(std::string_view bytes, const FrameFn& on_frame, const DataFn* on_data);
+  Status StartFrame(bool streaming);
   Status FinishFrame(const FrameFn& on_frame);
 
   DecoderLimits limits_;
@@ -96,6 +115,7 @@ class FrameDecoder {
   uint32_t length_ = 0;
   uint32_t data_stream_id_ = 0;
   uint32_t skip_left_ = 0;
+  uint32_t data_got_ = 0;  // streamed DATA: payload bytes delivered so far
   uint64_t skipped_frames_ = 0;
   Status error_;
 };
@@ -113,6 +133,9 @@ class FrameEncoder {
                                 uint8_t flags = 0);
   Result<std::string> SynReply(uint32_t stream_id, const StreamHeaders& headers, uint8_t flags = 0);
   static std::string Data(uint32_t stream_id, std::string_view data, uint8_t flags = 0);
+  // Appends a DATA frame to `out` in place (no temporary). `data.size()` <= kMaxWireLength.
+  static void AppendData(std::string& out, uint32_t stream_id, std::string_view data,
+                         uint8_t flags = 0);
   static std::string RstStream(uint32_t stream_id, RstStatus status);
   static std::string Ping(uint32_t id);
   static std::string GoAway(uint32_t last_good_stream_id, GoAwayStatus status);

@@ -27,11 +27,21 @@ bool SpdySession::WasOpened(StreamId id) const {
 
 Status SpdySession::Receive(std::string_view bytes) {
   if (failed_) return error_;
-  Status st = decoder_.Feed(bytes, [this](Frame&& f) {
+  auto on_frame = [this](Frame&& f) {
     if (!failed_) OnFrame(std::move(f));
-  });
+  };
+  Status st = streamed_data_ ? decoder_.Feed(bytes, on_frame,
+                                             [this](const DataPiece& piece) {
+                                               if (!failed_) OnDataPiece(piece);
+                                             })
+                             : decoder_.Feed(bytes, on_frame);
   if (!st.ok() && !failed_) FatalError(st.error().message);
   return failed_ ? error_ : Status::Ok();
+}
+
+void SpdySession::TakeOutputInto(std::string& out) {
+  out.clear();
+  out.swap(output_);
 }
 
 std::string SpdySession::TakeOutput() {
@@ -171,19 +181,42 @@ void SpdySession::RemoteFin(StreamId id) {
 }
 
 void SpdySession::OnData(Frame& f) {
-  auto it = streams_.find(f.stream_id);
-  if (it == streams_.end()) {
-    // Data racing our RST_STREAM is normal; data for a stream never opened is an error.
-    if (WasOpened(f.stream_id)) return;
-    return StreamError(f.stream_id, RstStatus::kInvalidStream,
-                       "DATA on unknown stream " + std::to_string(f.stream_id));
+  DataPiece piece;
+  piece.stream_id = f.stream_id;
+  piece.flags = f.flags;
+  piece.bytes = f.data;
+  piece.first = piece.last = true;
+  OnDataPiece(piece);
+}
+
+void SpdySession::OnDataPiece(const DataPiece& piece) {
+  StreamId id = piece.stream_id;
+  if (piece.first) {
+    // The frame's stream is checked once, at its first piece; later pieces follow that verdict.
+    data_stream_ok_ = false;
+    auto it = streams_.find(id);
+    if (it == streams_.end()) {
+      // Data racing our RST_STREAM is normal; data for a stream never opened is an error.
+      if (WasOpened(id)) return;
+      return StreamError(id, RstStatus::kInvalidStream,
+                         "DATA on unknown stream " + std::to_string(id));
+    }
+    if (it->second.remote_fin)
+      return StreamError(id, RstStatus::kStreamAlreadyClosed,
+                         "DATA after FIN on stream " + std::to_string(id));
+    data_stream_ok_ = true;
   }
-  if (it->second.remote_fin)
-    return StreamError(f.stream_id, RstStatus::kStreamAlreadyClosed,
-                       "DATA after FIN on stream " + std::to_string(f.stream_id));
-  StreamId id = f.stream_id;
-  if (!f.data.empty() && it->second.handler) it->second.handler->OnData(f.data);
-  if (f.fin()) RemoteFin(id);
+  if (!data_stream_ok_) return;
+  if (!piece.bytes.empty()) {
+    // Looked up per piece: a handler may reset or close streams from inside OnData.
+    auto it = streams_.find(id);
+    if (it == streams_.end()) {
+      data_stream_ok_ = false;
+      return;
+    }
+    if (it->second.handler) it->second.handler->OnData(piece.bytes);
+  }
+  if (piece.fin()) RemoteFin(id);
 }
 
 void SpdySession::OnRstStream(const Frame& f) {
@@ -300,7 +333,7 @@ bool SpdySession::Write(StreamId id, std::string_view bytes) {
   // Everything is queued at once: no send window is ever waited for.
   while (!bytes.empty()) {
     size_t n = std::min(bytes.size(), kMaxDataFrameSend);
-    output_ += FrameEncoder::Data(id, bytes.substr(0, n), 0);
+    FrameEncoder::AppendData(output_, id, bytes.substr(0, n), 0);
     bytes.remove_prefix(n);
   }
   return true;
@@ -314,7 +347,7 @@ bool SpdySession::CloseWrite(StreamId id) {
     it->second.pending_fin = true;
     return true;
   }
-  output_ += FrameEncoder::Data(id, {}, kFlagFin);
+  FrameEncoder::AppendData(output_, id, {}, kFlagFin);
   it->second.local_fin = true;
   MaybeForget(id);
   return true;

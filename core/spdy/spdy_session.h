@@ -45,12 +45,20 @@ class SpdySession : public StreamConnection {
   ~SpdySession() override;
 
   void SetEventHandler(EventFn on_event) { on_event_ = std::move(on_event); }
+  // Call before the first Receive(). On: DATA reaches handlers in pieces as it arrives, as
+  // views into Receive()'s input, never copied (kproxy's client, which reads in large
+  // batches). Off (default): one OnData per DATA frame, buffered by the decoder; better for
+  // an owner that reads one TLS record at a time and makes a syscall per OnData (the sim).
+  void SetStreamedData(bool on) { streamed_data_ = on; }
 
   // Consumes bytes read from the connection (any split); dispatches frames to handlers and
   // queues any replies. Returns the sticky fatal error once the peer broke the protocol.
   Status Receive(std::string_view bytes);
   // Returns and clears the bytes queued for the connection.
   std::string TakeOutput();
+  // The same into `out` (which must be empty): swaps buffers, so the session keeps `out`'s
+  // capacity for the next frames instead of allocating.
+  void TakeOutputInto(std::string& out);
   // True once a fatal error happened or a GOAWAY was sent or received.
   bool IsClosing() const { return failed_ || goaway_sent_ || goaway_received_; }
   bool Failed() const { return failed_; }
@@ -93,6 +101,7 @@ class SpdySession : public StreamConnection {
   void OnSynStream(Frame& frame);
   void OnSynReply(Frame& frame);
   void OnData(Frame& frame);
+  void OnDataPiece(const DataPiece& piece);
   void OnRstStream(const Frame& frame);
   void OnPing(const Frame& frame);
   void OnGoAway(const Frame& frame);
@@ -119,6 +128,8 @@ class SpdySession : public StreamConnection {
   bool failed_ = false;
   bool goaway_sent_ = false;
   bool goaway_received_ = false;
+  bool streamed_data_ = false;
+  bool data_stream_ok_ = false;  // the DATA frame being streamed goes to a live stream
   Status error_;
 };
 

@@ -22,7 +22,8 @@ struct RelayOptions {
   int out_fd = -1;  // -1: no stdout
   int err_fd = -1;  // -1: no stderr
   size_t high_water = 256 * 1024;
-  size_t read_chunk = 16 * 1024;
+  // stdin read size: as large as kubectl's 32 KiB and more, so each read becomes one frame.
+  size_t read_chunk = 64 * 1024;
 };
 
 struct RelayCallbacks {
@@ -57,10 +58,17 @@ class Relay {
   bool InputPaused() const { return input_paused_; }
   bool InputEnded() const { return input_ended_; }
 
+  // How an output fd is written without ever blocking the loop (we may not set O_NONBLOCK):
+  //  kNoWait: a pipe: pwritev2(RWF_NOWAIT) writes as much as fits, EAGAIN when full;
+  //  kSocket: send(MSG_DONTWAIT), the same per call;
+  //  kSmall:  anything else (a tty): at most PIPE_BUF per write after POLLOUT.
+  enum class WriteMode { kNoWait, kSocket, kSmall };
+
  private:
   struct Output {
     int fd = -1;
     EventLoop::WatchId watch = 0;
+    WriteMode mode = WriteMode::kSmall;
     bool direct = false;  // a regular file (epoll cannot watch it): written at once
     std::string buf;
     size_t off = 0;  // bytes of buf already written
@@ -68,6 +76,8 @@ class Relay {
   };
   void Queue(Output& o, std::string_view bytes);
   void Flush(Output& o);
+  // One non-blocking write of up to `len` bytes; -1 with errno as write(2).
+  ssize_t WriteSome(Output& o, const char* data, size_t len);
   void OnStdinReadable();
   void UpdateInputInterest();
   void ScheduleFileRead();
@@ -85,6 +95,7 @@ class Relay {
   bool input_ended_ = false;
   bool was_blocked_ = false;
   Output out_, err_;
+  std::unique_ptr<char[]> read_buf_;  // read_chunk bytes, allocated once
 };
 
 }  // namespace kproxy

@@ -55,7 +55,10 @@ class TlsConnection {
 
   // Queues bytes (allowed while still dialing). False once closed.
   bool Write(std::string_view bytes);
-  size_t BufferedBytes() const { return out_.size() - out_off_; }
+  // The same without a copy when nothing is pending: takes `bytes`' contents and leaves it
+  // empty (possibly holding a spare buffer's capacity for the caller to reuse).
+  bool WriteSwap(std::string& bytes);
+  size_t BufferedBytes() const { return out_.size() - out_off_ + CipherPending(); }
   // Stops/restarts reading from the peer (back-pressure toward a blocked stdout).
   void SetReading(bool on);
   // Closes now (TLS close_notify best effort); no further callbacks.
@@ -77,6 +80,9 @@ class TlsConnection {
   void DoHandshake();
   void DoRead();
   void DoWrite();
+  // Sends batched ciphertext until EAGAIN; false when the connection was lost (and torn down).
+  bool SendCipher();
+  size_t CipherPending() const;
   void UpdateInterest();
   void FailDial(DialFailure why, ErrorCode code, std::string message);
   void Lost(std::string message);
@@ -102,9 +108,13 @@ class TlsConnection {
   bool want_read_for_write_ = false;
   bool want_write_for_read_ = false;
   bool reading_ = true;
+  // The interest last set in State::kOpen (other states set theirs directly).
+  bool open_interest_known_ = false;
+  bool open_read_ = false, open_write_ = false;
   std::string out_;
   size_t out_off_ = 0;
   std::string alpn_;
+  std::unique_ptr<char[]> read_buf_;  // DoRead's gathering buffer, allocated once
   std::shared_ptr<bool> alive_;
 };
 

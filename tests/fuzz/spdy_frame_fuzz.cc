@@ -2,6 +2,7 @@
 // and into client and server sessions. Nothing may crash, hang or allocate without bound.
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "core/spdy/spdy_frame.h"
@@ -42,8 +43,32 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto ignore = [](kproxy::spdy::Frame&&) {};
     if (d.Feed(in.substr(0, cut), ignore).ok()) (void)d.Feed(in.substr(cut), ignore);
   }
+  {
+    // Streamed DATA must carry exactly the bytes the whole-frame path gives.
+    kproxy::spdy::FrameDecoder whole(limits), streamed(limits);
+    std::string a, b;
+    size_t fa = 0, fb = 0;
+    kproxy::Status sa = whole.Feed(in, [&](kproxy::spdy::Frame&& f) {
+      ++fa;
+      if (f.type == kproxy::spdy::FrameType::kData) a += f.data;
+    });
+    kproxy::Status sb;
+    size_t cut = size ? data[size - 1] % (size + 1) : 0;
+    for (std::string_view part : {in.substr(0, cut), in.substr(cut)}) {
+      sb = streamed.Feed(
+          part, [&](kproxy::spdy::Frame&&) { ++fb; },
+          [&](const kproxy::spdy::DataPiece& p) {
+            b.append(p.bytes);
+            if (p.last) ++fb;
+          });
+      if (!sb.ok()) break;
+    }
+    // The streamed side may deliver a partial payload of a frame the whole side still holds.
+    if (sa.ok() != sb.ok() || fa != fb || b.compare(0, a.size(), a) != 0) __builtin_trap();
+  }
   for (auto role : {kproxy::spdy::Role::kClient, kproxy::spdy::Role::kServer}) {
     kproxy::spdy::SpdySession s(role, limits);
+    s.SetStreamedData(role == kproxy::spdy::Role::kClient);  // both delivery modes
     Sink sinks[4];
     int next = 0;
     s.SetAcceptHandler(
