@@ -340,23 +340,39 @@ std::vector<bool> RunBounded(size_t count, const std::function<void(size_t)>& jo
   return std::vector<bool>(finished.begin(), finished.end());
 }
 
+// Whether versions may share one target's simulator at the same time. Attach may not: every
+// attach joins the container's one process, so one version's "exit" would end the others'.
+enum class Sharing { kConcurrent, kOneVersionAtATime };
+
 // Runs `check` for every installed kubectl against both targets (one simulator per target,
 // kept for all versions), then confirms the proxy carried its share. Prints the versions ×
 // targets that ran to the end (failed checks are doctest's own report).
 void ForEveryVersionAndTarget(const std::string& what,
-                              const std::function<void(Cluster&, const KubectlBinary&)>& check) {
+                              const std::function<void(Cluster&, const KubectlBinary&)>& check,
+                              Sharing sharing = Sharing::kConcurrent) {
   KubectlVersions versions = Versions();
   std::vector<std::unique_ptr<Cluster>> clusters;
   for (const Target& t : kTargets) clusters.push_back(std::make_unique<Cluster>(t));
   size_t n = versions.found.size();
-  std::vector<bool> finished = RunBounded(clusters.size() * n, [&](size_t i) {
+  auto one = [&](size_t i) {
     Cluster& c = *clusters[i / n];
     const KubectlBinary& k = versions.found[i % n];
     std::string target = c.target.name, kubectl = k.name();
     CAPTURE(target);
     CAPTURE(kubectl);
     check(c, k);
-  });
+  };
+  std::vector<bool> finished;
+  if (sharing == Sharing::kConcurrent) {
+    finished = RunBounded(clusters.size() * n, one);
+  } else {
+    std::vector<char> done(clusters.size() * n, 0);  // not vector<bool>: written concurrently
+    RunBounded(clusters.size(), [&](size_t t) {
+      for (size_t v = 0; v < n; ++v)
+        done[t * n + v] = RunBounded(1, [&](size_t) { one(t * n + v); })[0];
+    });
+    finished.assign(done.begin(), done.end());
+  }
   for (const auto& c : clusters) c->CheckCarried();
   std::string table = what + ":";
   for (size_t t = 0; t < clusters.size(); ++t) {
@@ -463,13 +479,16 @@ TEST_SUITE("conformance.stream") {
   }
 
   TEST_CASE("kubectl attach to the container's process") {
-    ForEveryVersionAndTarget("attach", [](Cluster& c, const KubectlBinary& k) {
-      // The container's shell runs the input; its exit ends the attach session.
-      ChildResult r = c.Kubectl(k, {"attach", "-i", kPod}, "echo attached-$((40+2))\nexit 4\n");
-      INFO(k.name() << " attach: " << Describe(r));
-      CHECK(!r.timed_out);
-      CHECK(r.out.find("attached-42") != std::string::npos);
-    });
+    ForEveryVersionAndTarget(
+        "attach",
+        [](Cluster& c, const KubectlBinary& k) {
+          // The container's shell runs the input; its exit ends the attach session.
+          ChildResult r = c.Kubectl(k, {"attach", "-i", kPod}, "echo attached-$((40+2))\nexit 4\n");
+          INFO(k.name() << " attach: " << Describe(r));
+          CHECK(!r.timed_out);
+          CHECK(r.out.find("attached-42") != std::string::npos);
+        },
+        Sharing::kOneVersionAtATime);
   }
 
   TEST_CASE("kubectl port-forward: HTTP and 10 MB by SHA-256, pod/ and deploy/ forms") {
