@@ -551,6 +551,44 @@ TEST_SUITE("sim.streaming") {
     CHECK(r.DataOn(5).find("connect: connection refused") != std::string::npos);
   }
 
+  TEST_CASE("SPDY port-forward: the container closing ends the pair, error stream included") {
+    // A "container" that answers once and closes, like an HTTP server with Connection: close.
+    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(bind(lfd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    listen(lfd, 1);
+    socklen_t len = sizeof a;
+    getsockname(lfd, reinterpret_cast<sockaddr*>(&a), &len);
+    std::thread pod([lfd] {
+      int c = accept(lfd, nullptr, nullptr);
+      if (c < 0) return;
+      send(c, "bye", 3, MSG_NOSIGNAL);
+      close(c);
+    });
+    ServerThread s([port = ntohs(a.sin_port)](Conn& conn) {
+      SpdyTransport t;
+      RunSpdyPortForward(conn, t, "", EchoParams(port));
+    });
+    spdyb::Deflater z;
+    SpdyReader r;
+    s.client.Send(
+        spdyb::SynStream(z, 1, 0, {{"streamtype", "error"}, {"port", "8080"}, {"requestid", "0"}}));
+    s.client.Send(spdyb::Data(1, 1, ""));
+    // The data stream stays open from the client's side: kubectl keeps it until it closes
+    // its local connection, which it does only once the error stream ends.
+    s.client.Send(
+        spdyb::SynStream(z, 3, 0, {{"streamtype", "data"}, {"port", "8080"}, {"requestid", "0"}}));
+    r.ReadFor(s.client, 10000, [&] { return r.FinOn(3) && r.FinOn(1); });
+    CHECK(r.DataOn(3) == "bye");
+    CHECK(r.FinOn(3));
+    CHECK(r.FinOn(1));
+    CHECK(r.DataOn(1) == "");
+    pod.join();
+    close(lfd);
+  }
+
   TEST_CASE("SPDY port-forward: a flood of streams is bounded and never crashes") {
     ServerThread s([](Conn& conn) {
       SpdyTransport t;
