@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <functional>
 #include <random>
 #include <string>
 #include <thread>
@@ -170,12 +171,19 @@ struct SpdyReader {
   }
 };
 
-// A one-connection echo "container" port on 127.0.0.1.
+// A one-connection "container" port on 127.0.0.1: `serve` gets the accepted socket (and closes
+// it); by default it echoes until the client shuts down.
 struct EchoPort {
   int lfd = -1;
   int port = 0;
   std::thread thread;
-  EchoPort() {
+  static void Echo(int c) {
+    char b[65536];
+    ssize_t n;
+    while ((n = recv(c, b, sizeof b, 0)) > 0) send(c, b, n, MSG_NOSIGNAL);
+    close(c);
+  }
+  explicit EchoPort(std::function<void(int)> serve = Echo) {
     lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
@@ -185,13 +193,9 @@ struct EchoPort {
     socklen_t len = sizeof a;
     getsockname(lfd, reinterpret_cast<sockaddr*>(&a), &len);
     port = ntohs(a.sin_port);
-    thread = std::thread([fd = lfd] {
+    thread = std::thread([fd = lfd, serve] {
       int c = accept(fd, nullptr, nullptr);
-      if (c < 0) return;
-      char b[65536];
-      ssize_t n;
-      while ((n = recv(c, b, sizeof b, 0)) > 0) send(c, b, n, MSG_NOSIGNAL);
-      close(c);
+      if (c >= 0) serve(c);
     });
   }
   ~EchoPort() {
@@ -553,21 +557,11 @@ TEST_SUITE("sim.streaming") {
 
   TEST_CASE("SPDY port-forward: the container closing ends the pair, error stream included") {
     // A "container" that answers once and closes, like an HTTP server with Connection: close.
-    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(bind(lfd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-    listen(lfd, 1);
-    socklen_t len = sizeof a;
-    getsockname(lfd, reinterpret_cast<sockaddr*>(&a), &len);
-    std::thread pod([lfd] {
-      int c = accept(lfd, nullptr, nullptr);
-      if (c < 0) return;
+    EchoPort pod([](int c) {
       send(c, "bye", 3, MSG_NOSIGNAL);
       close(c);
     });
-    ServerThread s([port = ntohs(a.sin_port)](Conn& conn) {
+    ServerThread s([port = pod.port](Conn& conn) {
       SpdyTransport t;
       RunSpdyPortForward(conn, t, "", EchoParams(port));
     });
@@ -585,8 +579,6 @@ TEST_SUITE("sim.streaming") {
     CHECK(r.FinOn(3));
     CHECK(r.FinOn(1));
     CHECK(r.DataOn(1) == "");
-    pod.join();
-    close(lfd);
   }
 
   TEST_CASE("SPDY port-forward: a flood of streams is bounded and never crashes") {
