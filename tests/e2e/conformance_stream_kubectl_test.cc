@@ -1,19 +1,24 @@
-// Real kubectl 1.27 … 1.33 against the simulator's streaming side: exec (stdin, stdout, stderr,
-// exit codes), exec -it under a pty with a resize, attach, port-forward (HTTP and a 10 MB
-// transfer checked by SHA-256), TYPE/NAME forms, and kubectl 1.33 falling back to SPDY in each
-// "WebSocket refused" fault mode. Every kubectl run is bounded; the simulator and every child
-// are killed at the end of each test case. Missing kubectl versions are reported as skipped.
+// Real kubectl 1.27 … 1.33 against the simulator's streaming side, each check run for two
+// targets: the API server directly, and the access-proxy emulator with a session token. Exec
+// (stdin, stdout, stderr, exit codes), exec -it under a pty with a resize, attach, port-forward
+// (HTTP and a 10 MB transfer checked by SHA-256), TYPE/NAME forms, an RBAC denial (and, through
+// the proxy, a policy denial) as kubectl prints them, and kubectl 1.33 falling back to SPDY in
+// each "WebSocket refused" mode (API-server faults, and the proxy route refusing upgrades).
+// Independent versions and targets run a few at a time (KPROXY_CONFORMANCE_JOBS, default 3);
+// every kubectl run is bounded; simulators and children are killed at the end of each case.
+// Missing kubectl versions are reported as skipped.
 #include <arpa/inet.h>
 #include <doctest/doctest.h>
 #include <netinet/in.h>
-#include <openssl/sha.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <regex>
 #include <string>
@@ -21,6 +26,7 @@
 #include <vector>
 
 #include "tests/support/kubectl_versions.h"
+#include "tests/support/pty_runner.h"
 #include "tests/support/sim_process.h"
 #include "tests/support/test_env.h"
 
@@ -39,15 +45,6 @@ std::string BigBody(size_t n) {
     s[i] = static_cast<char>(x);
   }
   return s;
-}
-
-std::string Sha256Hex(const std::string& data) {
-  unsigned char md[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), md);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : md) out += {hex[c >> 4], hex[c & 15]};
-  return out;
 }
 
 // The "container" behind port-forward: a tiny HTTP/1.0-style server on 127.0.0.1:0 answering
@@ -154,6 +151,24 @@ users:
   - name: alice
     token: alice-token
     groups: [developers]
+  # Admitted by the proxy; may read pods but has none of the streaming subresources.
+  - name: bob
+    token: bob-token
+    password: bob-pass
+    rules:
+      - verbs: [get, list]
+        resources: [pods]
+        namespaces: [default]
+  # Signs in to the proxy, but no route's policy admits her.
+  - name: mallory
+    token: mallory-token
+    password: mallory-pass
+  - name: system:serviceaccount:kproxy:access-proxy
+    token: access-proxy-sa-token
+    rules:
+      - verbs: [impersonate]
+        apiGroups: [""]
+        resources: [users, groups]
 groups:
   - name: developers
     rules:
@@ -187,46 +202,185 @@ services:
     namespace: default
     selector: {app: box}
     ports: [{name: http, port: 80, targetPort: http}]
+proxy:
+  serviceAccount: system:serviceaccount:kproxy:access-proxy
+  routes:
+    - name: default
+      allowedUsers: [alice, bob]
+    - name: no-websocket
+      allowedUsers: [alice]
+      allowWebSocket: false
 )";
 }
 
 constexpr const char* kPod = "box-6d5f7c-x1y2z";
 
-// A simulator with the conformance fixture, a pod HTTP server, and kubectl's environment.
-struct Cluster {
-  TempDir home;
-  PodHttpServer http;
-  std::unique_ptr<SimProcess> sim;
-  std::vector<std::string> env;
+// Where kubectl's requests go. Through the access-proxy emulator kubectl presents the
+// pre-minted `Pomerium-<JWT>` session of the kubeconfig's `proxy` context; the proxy applies
+// the route's policy and forwards with its service account impersonating the session's user.
+struct Target {
+  const char* name;
+  bool proxy;
+};
+constexpr Target kTargets[] = {{"direct", false}, {"proxy", true}};
 
-  explicit Cluster(std::vector<std::string> faults = {}) {
-    std::string fixture = (home.path() / "fixture.yaml").string();
+// A simulator with the conformance fixture (and the access proxy for the proxy target), a pod
+// HTTP server, and kubectl's environment.
+struct Cluster {
+  PodHttpServer http;
+  SimCluster sim;  // the simulator process, a private HOME, and proxy sign-in
+  Target target;
+
+  explicit Cluster(Target t, std::vector<std::string> faults = {}) : target(t) {
+    std::string fixture = (sim.home.path() / "fixture.yaml").string();
     std::ofstream(fixture) << FixtureYaml(http.port());
     SimOptions o;
-    o.proxy = false;
+    o.proxy = t.proxy;
     o.fixture = fixture;
     o.faults = std::move(faults);
     std::string error;
-    sim = SimProcess::Start(o, &error);
+    sim.sim = SimProcess::Start(o, &error);
     INFO("simulator: " << error);
-    REQUIRE(sim);
-    // kubectl's discovery cache goes to $HOME/.kube; keep it in the test's directory.
-    env = {"KUBECONFIG=" + sim->kubeconfig().string(), "HOME=" + home.path().string()};
+    REQUIRE(sim.sim);
+    sim.env = {"KUBECONFIG=" + sim.sim->kubeconfig().string()};
   }
 
-  ChildResult Kubectl(const KubectlBinary& k, std::vector<std::string> args,
-                      const std::string& input = "", std::vector<std::string> extra_env = {}) {
-    args.insert(args.begin(), k.path.string());
-    std::vector<std::string> e = env;
-    e.insert(e.end(), extra_env.begin(), extra_env.end());
-    return RunChild(args, e, input, kKubectlTimeoutMs);
+  // The context flags that make kubectl act as the fixture's alice on this target; on the proxy
+  // target, `route` picks another proxy route ("no-websocket").
+  std::vector<std::string> Alice(const std::string& route = "") const {
+    if (!target.proxy) return {"--context", "sim"};
+    return {"--context", route.empty() ? "proxy" : "proxy-" + route};
+  }
+
+  // The flags that make kubectl act as `user`: its bearer token directly, or a session the
+  // proxy minted when the user signed in (the proxy impersonates the user upstream).
+  std::vector<std::string> As(const std::string& user, const std::string& password) const {
+    if (!target.proxy) return {"--context", "sim-" + user};
+    std::string jwt = sim.SignIn("default", user, password);
+    REQUIRE(!jwt.empty());
+    return {"--context", "proxy", "--token", "Pomerium-" + jwt};
+  }
+
+  // kubectl's argv: `identity` (default: Alice()) before `args`.
+  std::vector<std::string> Argv(const KubectlBinary& k, const std::vector<std::string>& args,
+                                std::vector<std::string> identity = {}) const {
+    if (identity.empty()) identity = Alice();
+    std::vector<std::string> argv = {k.path.string()};
+    argv.insert(argv.end(), identity.begin(), identity.end());
+    argv.insert(argv.end(), args.begin(), args.end());
+    return argv;
+  }
+
+  // kubectl's environment: its discovery cache goes to $HOME/.kube, so each version (possibly
+  // running concurrently with others) gets its own HOME inside the test's directory.
+  std::vector<std::string> Env(const KubectlBinary& k) const {
+    std::filesystem::path home = sim.home.path() / (std::string(target.name) + "-" + k.name());
+    std::filesystem::create_directories(home);
+    std::vector<std::string> env = sim.env;
+    env.push_back("HOME=" + home.string());
+    return env;
+  }
+
+  ChildResult Kubectl(const KubectlBinary& k, const std::vector<std::string>& args,
+                      const std::string& input = "",
+                      const std::vector<std::string>& identity = {}) const {
+    return RunChild(Argv(k, args, identity), Env(k), input, kKubectlTimeoutMs);
+  }
+
+  // The access proxy's counters (/.sim/stats: forwarded, denied, unauthenticated, ...).
+  nlohmann::json ProxyStats() const {
+    HttpReply r = HttpsRequest(sim.sim->ca_pem(), "GET", sim.sim->proxy_url() + "/.sim/stats");
+    return nlohmann::json::parse(r.body, nullptr, false);
+  }
+
+  // Through the proxy target, the proxy really carried the traffic, every session accepted.
+  void CheckCarried() const {
+    if (!target.proxy) return;
+    nlohmann::json stats = ProxyStats();
+    INFO("proxy stats: " << stats.dump());
+    CHECK(stats.value("forwarded", 0) > 0);
+    CHECK(stats.value("unauthenticated", -1) == 0);
   }
 };
 
 KubectlVersions Versions() {
   KubectlVersions v = FindKubectlVersions();
   for (const std::string& note : v.SkipNotes()) MESSAGE(note);
+  REQUIRE(!v.found.empty());
   return v;
+}
+
+// How many kubectl runs go on at once: the versions and targets are independent and a kubectl
+// run mostly waits on its peer, but the machine has two cores shared with other builds.
+int Jobs() {
+  const char* j = std::getenv("KPROXY_CONFORMANCE_JOBS");
+  int n = j ? std::atoi(j) : 3;
+  return n < 1 ? 1 : (n > 8 ? 8 : n);
+}
+
+// Runs job(0) … job(count-1) on at most Jobs() threads. doctest assertions are thread-safe and
+// its INFO/CAPTURE contexts thread-local, so each job captures its own labels; a REQUIRE ends
+// only its own job (it was already reported as a failure). Returns which jobs ran to the end.
+std::vector<bool> RunBounded(size_t count, const std::function<void(size_t)>& job) {
+  std::atomic<size_t> next{0};
+  std::vector<char> finished(count, 0);
+  auto worker = [&] {
+    for (size_t i; (i = next++) < count;) {
+      try {
+        job(i);
+        finished[i] = 1;
+      } catch (...) {
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < Jobs() && static_cast<size_t>(t) < count; ++t) pool.emplace_back(worker);
+  worker();
+  for (std::thread& t : pool) t.join();
+  return std::vector<bool>(finished.begin(), finished.end());
+}
+
+// Whether versions may share one target's simulator at the same time. Attach may not: every
+// attach joins the container's one process, so one version's "exit" would end the others'.
+enum class Sharing { kConcurrent, kOneVersionAtATime };
+
+// Runs `check` for every installed kubectl against both targets (one simulator per target,
+// kept for all versions), then confirms the proxy carried its share. Prints the versions ×
+// targets that ran to the end (failed checks are doctest's own report).
+void ForEveryVersionAndTarget(const std::string& what,
+                              const std::function<void(Cluster&, const KubectlBinary&)>& check,
+                              Sharing sharing = Sharing::kConcurrent) {
+  KubectlVersions versions = Versions();
+  std::vector<std::unique_ptr<Cluster>> clusters;
+  for (const Target& t : kTargets) clusters.push_back(std::make_unique<Cluster>(t));
+  size_t n = versions.found.size();
+  auto one = [&](size_t i) {
+    Cluster& c = *clusters[i / n];
+    const KubectlBinary& k = versions.found[i % n];
+    std::string target = c.target.name, kubectl = k.name();
+    CAPTURE(target);
+    CAPTURE(kubectl);
+    check(c, k);
+  };
+  std::vector<bool> finished;
+  if (sharing == Sharing::kConcurrent) {
+    finished = RunBounded(clusters.size() * n, one);
+  } else {
+    std::vector<char> done(clusters.size() * n, 0);  // not vector<bool>: written concurrently
+    RunBounded(clusters.size(), [&](size_t t) {
+      for (size_t v = 0; v < n; ++v)
+        done[t * n + v] = RunBounded(1, [&](size_t) { one(t * n + v); })[0];
+    });
+    finished.assign(done.begin(), done.end());
+  }
+  for (const auto& c : clusters) c->CheckCarried();
+  std::string table = what + ":";
+  for (size_t t = 0; t < clusters.size(); ++t) {
+    table += std::string("\n  ") + clusters[t]->target.name + ":";
+    for (size_t v = 0; v < n; ++v)
+      table += " " + versions.found[v].name() + (finished[t * n + v] ? "" : "(ABORTED)");
+  }
+  MESSAGE(table);
 }
 
 std::string Describe(const ChildResult& r) {
@@ -235,33 +389,33 @@ std::string Describe(const ChildResult& r) {
 }
 
 // exec -i with stdin echoed, stderr, and exit codes 0, 3 and 255.
-void CheckExec(Cluster& c, const KubectlBinary& k, const std::vector<std::string>& extra_env = {}) {
+void CheckExec(const Cluster& c, const KubectlBinary& k,
+               const std::vector<std::string>& identity = {}) {
   ChildResult r =
       c.Kubectl(k, {"exec", "-i", kPod, "--", "sh", "-c", "cat; echo to-err >&2; exit 3"},
-                "hello from stdin\n", extra_env);
+                "hello from stdin\n", identity);
   INFO(k.name() << " exec -i: " << Describe(r));
   CHECK(r.exit_code == 3);
   CHECK(r.out == "hello from stdin\n");
   CHECK(r.err.find("to-err\n") != std::string::npos);
   CHECK(r.err.find("command terminated with exit code 3") != std::string::npos);
 
-  r = c.Kubectl(k, {"exec", kPod, "--", "sh", "-c", "echo ok"}, "", extra_env);
+  r = c.Kubectl(k, {"exec", kPod, "--", "sh", "-c", "echo ok"}, "", identity);
   INFO(k.name() << " exec exit 0: " << Describe(r));
   CHECK(r.exit_code == 0);
   CHECK(r.out == "ok\n");
 
-  r = c.Kubectl(k, {"exec", kPod, "--", "sh", "-c", "exit 255"}, "", extra_env);
+  r = c.Kubectl(k, {"exec", kPod, "--", "sh", "-c", "exit 255"}, "", identity);
   INFO(k.name() << " exec exit 255: " << Describe(r));
   CHECK(r.exit_code == 255);
 }
 
 // kubectl port-forward in the background; returns the local port it listens on, or 0.
-int StartPortForward(Cluster& c, const KubectlBinary& k, const std::string& target,
+int StartPortForward(const Cluster& c, const KubectlBinary& k, const std::string& target,
                      std::unique_ptr<PtyChild>* child,
-                     const std::vector<std::string>& extra_env = {}) {
-  std::vector<std::string> env = c.env;
-  env.insert(env.end(), extra_env.begin(), extra_env.end());
-  *child = PtyChild::Start({k.path.string(), "port-forward", target, ":8080"}, env, 80, 24);
+                     const std::vector<std::string>& identity = {}) {
+  *child =
+      PtyChild::Start(c.Argv(k, {"port-forward", target, ":8080"}, identity), c.Env(k), 80, 24);
   if (!*child) return 0;
   if (!(*child)->WaitFor("Forwarding from 127.0.0.1:", 20000)) return 0;
   (*child)->WaitFor(" -> 8080", 2000);
@@ -272,10 +426,10 @@ int StartPortForward(Cluster& c, const KubectlBinary& k, const std::string& targ
   return std::stoi(m[1]);
 }
 
-void CheckPortForward(Cluster& c, const KubectlBinary& k, const std::string& target,
-                      const std::vector<std::string>& extra_env = {}) {
+void CheckPortForward(const Cluster& c, const KubectlBinary& k, const std::string& target,
+                      const std::vector<std::string>& identity = {}) {
   std::unique_ptr<PtyChild> pf;
-  int port = StartPortForward(c, k, target, &pf, extra_env);
+  int port = StartPortForward(c, k, target, &pf, identity);
   INFO(k.name() << " port-forward output: " << (pf ? pf->output() : "(no pty)"));
   REQUIRE(port > 0);
   std::string error;
@@ -293,28 +447,23 @@ void CheckPortForward(Cluster& c, const KubectlBinary& k, const std::string& tar
 
 TEST_SUITE("conformance.stream") {
   TEST_CASE("kubectl exec: stdin, stdout, stderr, exit codes 0/3/255, TYPE/NAME") {
-    KubectlVersions versions = Versions();
-    Cluster c;
-    for (const KubectlBinary& k : versions.found) {
-      CAPTURE(k.name());
+    ForEveryVersionAndTarget("exec", [](Cluster& c, const KubectlBinary& k) {
       CheckExec(c, k);
       ChildResult r = c.Kubectl(k, {"exec", "deploy/box", "--", "echo", "via", "deployment"});
       INFO(k.name() << " exec deploy/box: " << Describe(r));
       CHECK(r.exit_code == 0);
       CHECK(r.out == "via deployment\n");
-    }
+    });
   }
 
   TEST_CASE("kubectl exec -it under a pty: stty size before and after a resize") {
-    KubectlVersions versions = Versions();
-    Cluster c;
-    for (const KubectlBinary& k : versions.found) {
-      CAPTURE(k.name());
+    ForEveryVersionAndTarget("exec -it resize", [](Cluster& c, const KubectlBinary& k) {
       // A fixed prompt whoever runs the tests (root's sh would print "# ").
-      auto pty = PtyChild::Start(
-          {k.path.string(), "exec", "-it", kPod, "--", "env", "PS1=sim$ ", "sh"}, c.env, 80, 24);
+      auto pty = PtyChild::Start(c.Argv(k, {"exec", "-it", kPod, "--", "env", "PS1=sim$ ", "sh"}),
+                                 c.Env(k), 80, 24);
       REQUIRE(pty);
       // sh prints its prompt once the session runs; ask for the size twice.
+      INFO(k.name() << " exec -it output: " << pty->output());
       REQUIRE(pty->WaitFor("sim$ ", 20000));
       pty->Write("stty size\n");
       CHECK(pty->WaitFor("24 80", 10000));
@@ -325,38 +474,72 @@ TEST_SUITE("conformance.stream") {
       CHECK(pty->WaitFor("40 120", 10000, mark));
       pty->Write("exit 5\n");
       ChildResult r = pty->Wait(15000);
-      INFO(k.name() << " exec -it output: " << pty->output());
       CHECK(r.exit_code == 5);
-    }
+    });
   }
 
   TEST_CASE("kubectl attach to the container's process") {
-    KubectlVersions versions = Versions();
-    Cluster c;
-    for (const KubectlBinary& k : versions.found) {
-      CAPTURE(k.name());
-      // The container's shell runs the input; its exit ends the attach session.
-      ChildResult r = c.Kubectl(k, {"attach", "-i", kPod}, "echo attached-$((40+2))\nexit 4\n");
-      INFO(k.name() << " attach: " << Describe(r));
-      CHECK(!r.timed_out);
-      CHECK(r.out.find("attached-42") != std::string::npos);
-    }
+    ForEveryVersionAndTarget(
+        "attach",
+        [](Cluster& c, const KubectlBinary& k) {
+          // The container's shell runs the input; its exit ends the attach session.
+          ChildResult r = c.Kubectl(k, {"attach", "-i", kPod}, "echo attached-$((40+2))\nexit 4\n");
+          INFO(k.name() << " attach: " << Describe(r));
+          CHECK(!r.timed_out);
+          CHECK(r.out.find("attached-42") != std::string::npos);
+        },
+        Sharing::kOneVersionAtATime);
   }
 
   TEST_CASE("kubectl port-forward: HTTP and 10 MB by SHA-256, pod/ and deploy/ forms") {
-    KubectlVersions versions = Versions();
-    Cluster c;
-    for (const KubectlBinary& k : versions.found) {
-      CAPTURE(k.name());
+    ForEveryVersionAndTarget("port-forward", [](Cluster& c, const KubectlBinary& k) {
       CheckPortForward(c, k, std::string("pod/") + kPod);
-    }
-    if (const KubectlBinary* k = versions.Find(kKubectlMaxMinor))
-      CheckPortForward(c, *k, "deploy/box");
+      if (k.minor == kKubectlMaxMinor) CheckPortForward(c, k, "deploy/box");
+    });
+  }
+
+  TEST_CASE("kubectl prints RBAC denials (and the proxy's policy denial) in its usual form") {
+    ForEveryVersionAndTarget("denials", [](Cluster& c, const KubectlBinary& k) {
+      // bob may get the pod but has no streaming subresource; through the proxy he is the
+      // impersonated user. Versions that try WebSocket first (GET → "get") fall back to SPDY on
+      // the 403 and report the POST's "create" denial, like against a real API server.
+      std::vector<std::string> bob = c.As("bob", "bob-pass");
+      auto denial = [](const char* resource) {
+        return std::string("pods \"") + kPod + "\" is forbidden: User \"bob\" cannot create " +
+               "resource \"" + resource + "\" in API group \"\" in the namespace \"default\"\n";
+      };
+      ChildResult r = c.Kubectl(k, {"exec", kPod, "--", "true"}, "", bob);
+      INFO(k.name() << " exec as bob: " << Describe(r));
+      CHECK(r.exit_code == 1);
+      CHECK(r.out == "");
+      CHECK(r.err == "Error from server (Forbidden): " + denial("pods/exec"));
+
+      r = c.Kubectl(k, {"attach", "-i", kPod}, "echo never\n", bob);
+      INFO(k.name() << " attach as bob: " << Describe(r));
+      CHECK(r.exit_code == 1);
+      CHECK(r.out == "");
+      CHECK(r.err.find("Error from server (Forbidden): " + denial("pods/attach")) !=
+            std::string::npos);
+
+      r = c.Kubectl(k, {"port-forward", std::string("pod/") + kPod, ":8080"}, "", bob);
+      INFO(k.name() << " port-forward as bob: " << Describe(r));
+      CHECK(r.exit_code == 1);
+      CHECK(r.err == "error: error upgrading connection: " + denial("pods/portforward"));
+      if (!c.target.proxy) return;
+
+      // mallory signs in, but the route's policy refuses her before Kubernetes sees anything:
+      // Pomerium's bare Status (message "Forbidden") is all kubectl gets for the pod lookup.
+      r = c.Kubectl(k, {"exec", kPod, "--", "true"}, "", c.As("mallory", "mallory-pass"));
+      INFO(k.name() << " exec as mallory: " << Describe(r));
+      CHECK(r.exit_code == 1);
+      CHECK(r.out == "");
+      CHECK(r.err == "Error from server (Forbidden): Forbidden\n");
+    });
   }
 
   TEST_CASE("simulator CPU per byte stays well below kubectl's (100 MB port-forward)") {
     KubectlVersions versions = Versions();
-    Cluster c;
+    Cluster c(kTargets[0]);
     // The WebSocket tunnel (1.33's default) and plain SPDY (1.28).
     for (int minor : {kKubectlMaxMinor, 28}) {
       const KubectlBinary* k = versions.Find(minor);
@@ -366,10 +549,10 @@ TEST_SUITE("conformance.stream") {
       int port = StartPortForward(c, *k, std::string("pod/") + kPod, &pf);
       REQUIRE(port > 0);
       constexpr size_t kBytes = 100u * 1024 * 1024;
-      double sim0 = ProcessCpuSeconds(c.sim->pid()), kubectl0 = ProcessCpuSeconds(pf->pid());
+      double sim0 = ProcessCpuSeconds(c.sim.sim->pid()), kubectl0 = ProcessCpuSeconds(pf->pid());
       std::string error;
       std::string body = HttpGet(port, "/big?n=" + std::to_string(kBytes), &error);
-      double sim_cpu = ProcessCpuSeconds(c.sim->pid()) - sim0;
+      double sim_cpu = ProcessCpuSeconds(c.sim.sim->pid()) - sim0;
       double kubectl_cpu = ProcessCpuSeconds(pf->pid()) - kubectl0;
       REQUIRE(body.size() == kBytes);
       MESSAGE(k->name() << ": 100 MB through port-forward: simulator " << sim_cpu
@@ -380,16 +563,43 @@ TEST_SUITE("conformance.stream") {
     }
   }
 
-  TEST_CASE("kubectl 1.33 falls back to SPDY in every WebSocket-refused fault mode") {
+  TEST_CASE("kubectl 1.33 falls back to SPDY wherever WebSocket is refused, direct and proxied") {
     KubectlVersions versions = Versions();
     const KubectlBinary* k = versions.Find(kKubectlMaxMinor);
-    if (!k) return;
-    for (const char* fault : {"ws-forbidden", "no-v5", "rbac-ws-get"}) {
+    REQUIRE_MESSAGE(k, "kubectl.1.33 is not installed");
+    // Each API-server fault on both targets, and the proxy route that refuses WebSocket upgrades.
+    struct Refusal {
+      Target target;
+      const char* fault;
+      const char* route;
+    };
+    std::vector<Refusal> refusals;
+    for (const Target& t : kTargets)
+      for (const char* fault : {"ws-forbidden", "no-v5", "rbac-ws-get"})
+        refusals.push_back({t, fault, ""});
+    refusals.push_back({kTargets[1], "", "no-websocket"});
+    std::vector<bool> finished = RunBounded(refusals.size(), [&](size_t i) {
+      const Refusal& m = refusals[i];
+      std::string target = m.target.name, fault = m.fault, route = m.route;
+      CAPTURE(target);
       CAPTURE(fault);
-      Cluster c({fault});
-      CheckExec(c, *k);
-      CheckPortForward(c, *k, std::string("pod/") + kPod);
-    }
+      CAPTURE(route);
+      std::vector<std::string> faults;
+      if (!fault.empty()) faults.push_back(fault);
+      Cluster c(m.target, faults);
+      CheckExec(c, *k, c.Alice(route));
+      CheckPortForward(c, *k, std::string("pod/") + kPod, c.Alice(route));
+      c.CheckCarried();
+      // The route itself refused the WebSocket upgrades (a bare 403), not the API server.
+      if (!route.empty()) CHECK(c.ProxyStats().value("denied", 0) > 0);
+    });
+    std::string table = k->name() + " SPDY fallback (exec + port-forward):";
+    for (size_t i = 0; i < refusals.size(); ++i)
+      table += std::string("\n  ") + refusals[i].target.name + " " +
+               (*refusals[i].fault ? "--fault=" + std::string(refusals[i].fault)
+                                   : "route " + std::string(refusals[i].route)) +
+               (finished[i] ? "" : " (ABORTED)");
+    MESSAGE(table);
   }
 }
 

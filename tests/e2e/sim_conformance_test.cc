@@ -2,73 +2,44 @@
 // emulator with a session token: get pods, -o wide, -o json, and a forbidden get printed the
 // way kubectl always prints it. A version is skipped only when its binary is missing.
 #include <doctest/doctest.h>
-#include <unistd.h>
 
-#include <cstdlib>
+#include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
+#include "tests/support/kubectl_versions.h"
+#include "tests/support/pty_runner.h"
 #include "tests/support/sim_process.h"
 
 namespace kproxy::test {
 
-namespace {
-
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-// kubectl.1.NN live beside the kubectl on PATH (after resolving its symlink).
-fs::path KubectlDir() {
-  const char* path = getenv("PATH");
-  std::stringstream ss(path ? path : "");
-  std::string dir;
-  while (std::getline(ss, dir, ':')) {
-    fs::path candidate = fs::path(dir) / "kubectl";
-    if (access(candidate.c_str(), X_OK) == 0) {
-      std::error_code ec;
-      fs::path real = fs::canonical(candidate, ec);
-      return ec ? fs::path(dir) : real.parent_path();
-    }
-  }
-  return {};
-}
-
-std::string SignIn(const SimProcess& sim, const std::string& user, const std::string& password) {
-  auto r = HttpsRequest(sim.ca_pem(), "POST", sim.proxy_url() + "/.pomerium/sign_in", {},
-                        "user=" + user + "&password=" + password +
-                            "&pomerium_redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcb");
-  std::string loc = r.Header("location");
-  size_t at = loc.find("pomerium_jwt=");
-  REQUIRE(at != std::string::npos);
-  return loc.substr(at + 13);
-}
-
-}  // namespace
-
 TEST_SUITE("conformance.get") {
   TEST_CASE("kubectl 1.27-1.33 get against the simulator, direct and through the access proxy") {
+    KubectlVersions versions = FindKubectlVersions();
+    for (const std::string& note : versions.SkipNotes()) MESSAGE(note);
     std::string err;
-    auto sim = SimProcess::Start(SimOptions{}, &err);
-    REQUIRE_MESSAGE(sim, err);
+    SimCluster cluster;  // for its proxy sign-in
+    cluster.sim = SimProcess::Start(SimOptions{}, &err);
+    REQUIRE_MESSAGE(cluster.sim, err);
+    const SimProcess* sim = cluster.sim.get();
     fs::path home = sim->dir() / "home";
     fs::create_directories(home);
     std::vector<std::string> env = {"KUBECONFIG=" + sim->kubeconfig().string(),
                                     "HOME=" + home.string(), "NO_PROXY=127.0.0.1,localhost",
                                     "HTTPS_PROXY=", "https_proxy="};
-    std::string bob_session = "Pomerium-" + SignIn(*sim, "bob", "bob-pass");
-    fs::path dir = KubectlDir();
+    std::string bob_jwt = cluster.SignIn("default", "bob", "bob-pass");
+    REQUIRE(!bob_jwt.empty());
+    std::string bob_session = "Pomerium-" + bob_jwt;
     int ran = 0;
-    for (int minor = 27; minor <= 33; ++minor) {
-      fs::path kubectl = dir / ("kubectl.1." + std::to_string(minor));
-      if (dir.empty() || access(kubectl.c_str(), X_OK) != 0) {
-        MESSAGE("skipping kubectl 1." << minor << ": " << kubectl.string() << " is not installed");
-        continue;
-      }
+    for (const KubectlBinary& k : versions.found) {
       ++ran;
-      CAPTURE(minor);
+      std::string kubectl = k.name();
+      CAPTURE(kubectl);
       auto run = [&](std::vector<std::string> args) {
-        args.insert(args.begin(), kubectl.string());
+        args.insert(args.begin(), k.path.string());
         return RunCommand(args, env, 60000);
       };
       for (const std::string& context : {std::string("sim"), std::string("proxy")}) {

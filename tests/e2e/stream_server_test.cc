@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <functional>
 #include <random>
 #include <string>
 #include <thread>
@@ -170,12 +171,19 @@ struct SpdyReader {
   }
 };
 
-// A one-connection echo "container" port on 127.0.0.1.
+// A one-connection "container" port on 127.0.0.1: `serve` gets the accepted socket (and closes
+// it); by default it echoes until the client shuts down.
 struct EchoPort {
   int lfd = -1;
   int port = 0;
   std::thread thread;
-  EchoPort() {
+  static void Echo(int c) {
+    char b[65536];
+    ssize_t n;
+    while ((n = recv(c, b, sizeof b, 0)) > 0) send(c, b, n, MSG_NOSIGNAL);
+    close(c);
+  }
+  explicit EchoPort(std::function<void(int)> serve = Echo) {
     lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
@@ -185,13 +193,9 @@ struct EchoPort {
     socklen_t len = sizeof a;
     getsockname(lfd, reinterpret_cast<sockaddr*>(&a), &len);
     port = ntohs(a.sin_port);
-    thread = std::thread([fd = lfd] {
+    thread = std::thread([fd = lfd, serve] {
       int c = accept(fd, nullptr, nullptr);
-      if (c < 0) return;
-      char b[65536];
-      ssize_t n;
-      while ((n = recv(c, b, sizeof b, 0)) > 0) send(c, b, n, MSG_NOSIGNAL);
-      close(c);
+      if (c >= 0) serve(c);
     });
   }
   ~EchoPort() {
@@ -549,6 +553,32 @@ TEST_SUITE("sim.streaming") {
     CHECK(r.DataOn(5).find(", uid : failed to execute portforward in network namespace") !=
           std::string::npos);
     CHECK(r.DataOn(5).find("connect: connection refused") != std::string::npos);
+  }
+
+  TEST_CASE("SPDY port-forward: the container closing ends the pair, error stream included") {
+    // A "container" that answers once and closes, like an HTTP server with Connection: close.
+    EchoPort pod([](int c) {
+      send(c, "bye", 3, MSG_NOSIGNAL);
+      close(c);
+    });
+    ServerThread s([port = pod.port](Conn& conn) {
+      SpdyTransport t;
+      RunSpdyPortForward(conn, t, "", EchoParams(port));
+    });
+    spdyb::Deflater z;
+    SpdyReader r;
+    s.client.Send(
+        spdyb::SynStream(z, 1, 0, {{"streamtype", "error"}, {"port", "8080"}, {"requestid", "0"}}));
+    s.client.Send(spdyb::Data(1, 1, ""));
+    // The data stream stays open from the client's side: kubectl keeps it until it closes
+    // its local connection, which it does only once the error stream ends.
+    s.client.Send(
+        spdyb::SynStream(z, 3, 0, {{"streamtype", "data"}, {"port", "8080"}, {"requestid", "0"}}));
+    r.ReadFor(s.client, 10000, [&] { return r.FinOn(3) && r.FinOn(1); });
+    CHECK(r.DataOn(3) == "bye");
+    CHECK(r.FinOn(3));
+    CHECK(r.FinOn(1));
+    CHECK(r.DataOn(1) == "");
   }
 
   TEST_CASE("SPDY port-forward: a flood of streams is bounded and never crashes") {

@@ -235,6 +235,11 @@ void SpdyForwarder::OnSocket(Forward* f, short revents) {
     } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
       f->socket.socket_eof = true;
       streams_.CloseWrite(f->pair.data_stream);
+      // The container closed: the kubelet's forward is over (containerd returns at most 1 s
+      // after the first direction ends) and the kubelet closes the error stream with it.
+      // kubectl waits for that EOF before closing its local connection; without it SPDY
+      // kubectl (1.27-1.30) keeps the local connection open until the client gives up.
+      streams_.CloseWrite(f->pair.error_stream);
     }
   }
   UpdateWatch(f);
@@ -249,8 +254,8 @@ void SpdyForwarder::UpdateWatch(Forward* f) {
 }
 
 void SpdyForwarder::MaybeFinish(Forward* f) {
+  // The error stream was closed at the socket's EOF.
   if (!(f->socket.socket_eof && f->socket.client_fin && f->socket.to_socket.empty())) return;
-  streams_.CloseWrite(f->pair.error_stream);
   Drop(f);
 }
 

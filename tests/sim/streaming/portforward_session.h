@@ -2,7 +2,8 @@
 // fixture maps for the container port and copies bytes both ways.
 //  - portforward.k8s.io over SPDY (directly or tunnelled in WebSocket): error and data streams
 //    paired by requestid, error text (kubelet wording) on the error stream when the dial fails,
-//    FIN = half-close, RST = abort, incomplete pairs expire.
+//    FIN = half-close (the container's EOF also FINs the error stream: the kubelet's forward
+//    is over), RST = abort, incomplete pairs expire.
 //  - legacy WebSocket (v4.channel.k8s.io, ?ports=): channel 2i data and 2i+1 error per port,
 //    each starting with the port as 2 bytes little-endian.
 // Bounded memory: reading from the client pauses while a local socket is congested, and a
