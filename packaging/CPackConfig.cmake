@@ -83,8 +83,8 @@ endif()
 # The tarball unpacks into kproxy-<version>-<system>/{bin,share}.
 set(CPACK_ARCHIVE_COMPONENT_INSTALL OFF)
 
-# Debian: dpkg-shlibdeps computes Depends from the ELF's NEEDED libraries (libc6, libssl3,
-# zlib1g, libcap2 … on Debian 12; libwebsockets, yaml-cpp and libstdc++ are linked statically).
+# Debian: dpkg-shlibdeps computes Depends from the ELF's NEEDED libraries (libc6, zlib1g,
+# libcap2 on Debian 12; libwebsockets, yaml-cpp, OpenSSL and libstdc++ are linked statically).
 # libcurl is loaded with dlopen (core/rest/curl_library.h), which shlibdeps cannot see: it is
 # named here and CPack appends the computed list.
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
