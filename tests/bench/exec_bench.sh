@@ -19,9 +19,10 @@ KDIR=${KPROXY_KUBECTL_DIR:-/usr/lib/google-cloud-sdk/bin}
 K133=$KDIR/kubectl.1.33
 K128=$KDIR/kubectl.1.28
 TIME=/usr/bin/time
+PROBE=$BUILD/tests/spawn_probe_bench  # wall fork→wait4 and the child's own peak RSS
 SIZE=$((100 * 1024 * 1024))
 POD=web-7d9f5c6b8-abcde
-for f in "$KPROXY" "$SIM" "$K133" "$K128" "$TIME"; do
+for f in "$KPROXY" "$SIM" "$K133" "$K128" "$TIME" "$PROBE"; do
   [ -x "$f" ] || { echo "exec_bench: missing $f" >&2; exit 1; }
 done
 
@@ -69,14 +70,11 @@ for n in "${names[@]}"; do
   fi
 done
 
-# 1) exec -- true: wall (us) and peak RSS (KiB, GNU time's %M) per run, interleaved.
+# 1) exec -- true: wall (us, fork→wait4) and peak RSS (KiB, wait4 rusage) per run, interleaved.
 for _ in $(seq "$N"); do
   for n in "${names[@]}"; do
     exec_argv "$n"
-    t0=$(date +%s%N)
-    "$TIME" -f %M -o "$tmp/rss" "${EXEC[@]}" "$POD" -- true >/dev/null 2>&1
-    t1=$(date +%s%N)
-    echo "$(( (t1 - t0) / 1000 )) $(tail -1 "$tmp/rss")" >>"$tmp/true.$n"
+    "$PROBE" "${EXEC[@]}" "$POD" -- true >>"$tmp/true.$n"
   done
 done
 for n in "${names[@]}"; do  # → median_us mean_rss_kib
