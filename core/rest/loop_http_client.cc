@@ -281,9 +281,9 @@ Error LoopHttpClient::TransportError(const Exchange& x, const Target& t) const {
               : MakeError(ErrorCode::kUnavailable, prefix + "TLS handshake failed (" + why + ")");
       break;
     case DialFailure::kAlpnH2:
-      // Fails as an unreachable server (exit 69) — no protocol could even be asked for — and
-      // says why: the front end speaks only HTTP/2, where no upgrade exists.
-      e = MakeError(ErrorCode::kUnavailable,
+      // Only the streaming commands use this client, and they would fail at the upgrade anyway:
+      // the same code as an upgrade refused for HTTP/2 (exit 82), said before any attempt.
+      e = MakeError(ErrorCode::kUpgradeRejected,
                     prefix + "the front end speaks only HTTP/2 (ALPN h2) and refused http/1.1" +
                         "\nkproxy: exec, attach and port-forward need an HTTP/1.1 upgrade, which " +
                         "HTTP/2 does not have. Enable HTTP/1.1 on that listener or use an L4 " +

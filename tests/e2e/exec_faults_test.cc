@@ -243,12 +243,15 @@ TEST_SUITE("e2e.exec") {
     });
   }
 
-  TEST_CASE("fault h2-only: an HTTP/2-only front end; no SPDY retry, exit 69") {
+  TEST_CASE("fault h2-only: an HTTP/2-only front end; no SPDY retry, exit 82") {
     SimCluster c;
     RequireStarted(c, {"h2-only"});
     ForEachMode(c, [&](const Run& r, Mode m) {
-      // The front end refuses HTTP/1.1 already for the pod lookup, before any upgrade.
-      ExpectRefused(r, m, 69, false, {"Unable to connect to the server"});
+      // The front end refuses HTTP/1.1 already for the pod lookup, before any upgrade: the same
+      // exit code and explanation as an upgrade refused for HTTP/2.
+      ExpectRefused(r, m, 82, false,
+                    {"Unable to connect to the server", "speaks only HTTP/2",
+                     "need an HTTP/1.1 upgrade, which HTTP/2 does not have"});
       CHECK(r.all().find("trying websocket") == std::string::npos);
     });
   }

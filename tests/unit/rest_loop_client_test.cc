@@ -287,14 +287,14 @@ TEST_CASE("loop client: a wrong CA is one clear kUnavailable line; insecure skip
   CHECK(ok->status == 200);
 }
 
-TEST_CASE("loop client: an HTTP/2-only front end is unreachable (69) and explained") {
+TEST_CASE("loop client: an HTTP/2-only front end is refused like an HTTP/2 upgrade (82), explained") {
   Fixture f;
   TestTlsServer::Options o;
   o.alpn = TestTlsServer::Alpn::kRefuse;
   TestTlsServer server(o, [](SSL*, int) {});
   auto r = MakeLoopHttpClient(*f.loop, ConfigFor(server.port()), NoEnv())->Do(Get("/"));
   REQUIRE_FALSE(r.ok());
-  CHECK(r.error().code == ErrorCode::kUnavailable);
+  CHECK(r.error().code == ErrorCode::kUpgradeRejected);
   CHECK(r.error().message.rfind("Unable to connect to the server https://127.0.0.1:", 0) == 0);
   CHECK(r.error().message.find("HTTP/2") != std::string::npos);
   CHECK(r.error().message.find("HTTP/1.1 upgrade") != std::string::npos);
