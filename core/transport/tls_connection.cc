@@ -479,6 +479,25 @@ bool TlsConnection::SendCipher() {
   return true;
 }
 
+TlsConnection::SslStep TlsConnection::SslWriteSome() {
+  size_t len = std::min<size_t>(out_.size() - out_off_, 64 * 1024);
+  ERR_clear_error();
+  int n = SSL_write(tls_->ssl, out_.data() + out_off_, static_cast<int>(len));
+  if (n > 0) {
+    out_off_ += static_cast<size_t>(n);
+    return SslStep::kProgress;
+  }
+  int err = SSL_get_error(tls_->ssl, n);
+  if (err == SSL_ERROR_WANT_WRITE) return SslStep::kBlocked;
+  if (err == SSL_ERROR_WANT_READ) {
+    want_read_for_write_ = true;
+    return SslStep::kBlocked;
+  }
+  std::string detail = OpenSslErrorLine();
+  Lost(detail.empty() ? (errno ? std::strerror(errno) : "write failed") : detail);
+  return SslStep::kLost;
+}
+
 void TlsConnection::DoWrite() {
   want_read_for_write_ = false;
   if (tls_ && tls_->batching) {
@@ -487,45 +506,22 @@ void TlsConnection::DoWrite() {
     if (!SendCipher()) return;
     while (tls_->CipherPending() == 0 && out_off_ < out_.size()) {
       while (out_off_ < out_.size() && tls_->cipher.size() < kCipherBatch) {
-        size_t len = std::min<size_t>(out_.size() - out_off_, 64 * 1024);
-        ERR_clear_error();
-        int n = SSL_write(tls_->ssl, out_.data() + out_off_, static_cast<int>(len));
-        if (n > 0) {
-          out_off_ += static_cast<size_t>(n);
-          continue;
-        }
-        int err = SSL_get_error(tls_->ssl, n);
-        if (err == SSL_ERROR_WANT_READ) {
-          want_read_for_write_ = true;
-          break;
-        }
-        std::string detail = OpenSslErrorLine();
-        Lost(detail.empty() ? (errno ? std::strerror(errno) : "write failed") : detail);
-        return;
+        SslStep step = SslWriteSome();
+        if (step == SslStep::kLost) return;
+        if (step == SslStep::kBlocked) break;
       }
       if (!SendCipher()) return;
       if (want_read_for_write_) break;
     }
   } else {
     while (out_off_ < out_.size()) {
-      size_t len = std::min<size_t>(out_.size() - out_off_, 64 * 1024);
       if (tls_) {
-        ERR_clear_error();
-        int n = SSL_write(tls_->ssl, out_.data() + out_off_, static_cast<int>(len));
-        if (n > 0) {
-          out_off_ += static_cast<size_t>(n);
-          continue;
-        }
-        int err = SSL_get_error(tls_->ssl, n);
-        if (err == SSL_ERROR_WANT_WRITE) break;
-        if (err == SSL_ERROR_WANT_READ) {
-          want_read_for_write_ = true;
-          break;
-        }
-        std::string detail = OpenSslErrorLine();
-        Lost(detail.empty() ? (errno ? std::strerror(errno) : "write failed") : detail);
-        return;
+        SslStep step = SslWriteSome();
+        if (step == SslStep::kLost) return;
+        if (step == SslStep::kBlocked) break;
+        continue;
       }
+      size_t len = std::min<size_t>(out_.size() - out_off_, 64 * 1024);
       ssize_t n = send(fd_, out_.data() + out_off_, len, MSG_NOSIGNAL);
       if (n > 0) {
         out_off_ += static_cast<size_t>(n);

@@ -80,6 +80,10 @@ class TlsConnection {
   void DoHandshake();
   void DoRead();
   void DoWrite();
+  // One SSL_write of the next ≤ 64 KiB of out_. kBlocked: OpenSSL wants the socket writable,
+  // or readable first (want_read_for_write_ set); kLost: already reported through Lost().
+  enum class SslStep { kProgress, kBlocked, kLost };
+  SslStep SslWriteSome();
   // Sends batched ciphertext until EAGAIN; false when the connection was lost (and torn down).
   bool SendCipher();
   size_t CipherPending() const;

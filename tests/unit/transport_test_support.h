@@ -27,6 +27,7 @@
 #include <string>
 #include <thread>
 
+#include "core/transport/tls_connection.h"
 #include "tests/support/test_env.h"
 
 namespace kproxy::test {
@@ -79,6 +80,18 @@ inline const TransportTestPki& Pki() {
     return p;
   }();
   return pki;
+}
+
+// A TlsConnection target for a local test server trusting the test CA, 5 s deadline.
+inline DialTarget TlsTarget(int port, const std::string& scheme = "https",
+                            const std::string& host = "127.0.0.1") {
+  DialTarget t;
+  t.server.scheme = scheme;
+  t.server.host = host;
+  t.server.port = static_cast<uint16_t>(port);
+  t.tls.ca_pem = Pki().ca_pem;
+  t.timeout = std::chrono::milliseconds(5000);
+  return t;
 }
 
 inline int ListenLoopback(int* port) {

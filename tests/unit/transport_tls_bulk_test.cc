@@ -29,12 +29,7 @@ TEST_CASE("tls connection: 8 MiB echo with reading paused after every delivery")
   auto loop = EventLoop::Create();
   REQUIRE(loop.ok());
   test::TestTlsServer server({}, test::EchoHandler);
-  DialTarget t;
-  t.server.scheme = "https";
-  t.server.host = "localhost";
-  t.server.port = static_cast<uint16_t>(server.port());
-  t.tls.ca_pem = test::Pki().ca_pem;
-  t.timeout = milliseconds(5000);
+  DialTarget t = test::TlsTarget(server.port(), "https", "localhost");
   std::string payload = Pattern(8 << 20);
   std::string received;
   std::optional<Status> connected, closed;
@@ -83,12 +78,7 @@ TEST_CASE("tls connection: records read ahead before a pause are delivered after
       char c;
       (void)SSL_read(ssl, &c, 1);  // quiet until the client closes (or the 5 s timeout)
     });
-    DialTarget t;
-    t.server.scheme = "https";
-    t.server.host = "localhost";
-    t.server.port = static_cast<uint16_t>(server.port());
-    t.tls.ca_pem = test::Pki().ca_pem;
-    t.timeout = milliseconds(5000);
+    DialTarget t = test::TlsTarget(server.port(), "https", "localhost");
     std::string received;
     std::unique_ptr<TlsConnection> conn;
     conn = TlsConnection::Dial(**loop, t,
@@ -122,12 +112,7 @@ TEST_CASE("tls connection: WriteSwap hands a buffer over without losing queued b
   auto loop = EventLoop::Create();
   REQUIRE(loop.ok());
   test::TestTlsServer server({}, test::EchoHandler);
-  DialTarget t;
-  t.server.scheme = "https";
-  t.server.host = "localhost";
-  t.server.port = static_cast<uint16_t>(server.port());
-  t.tls.ca_pem = test::Pki().ca_pem;
-  t.timeout = milliseconds(5000);
+  DialTarget t = test::TlsTarget(server.port(), "https", "localhost");
   std::string received;
   auto conn = TlsConnection::Dial(
       **loop, t, {nullptr, [&](std::string_view b) { received.append(b); }, nullptr, nullptr});

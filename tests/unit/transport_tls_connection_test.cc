@@ -15,16 +15,7 @@ namespace {
 
 using std::chrono::milliseconds;
 
-DialTarget Target(int port, const std::string& scheme = "https",
-                  const std::string& host = "127.0.0.1") {
-  DialTarget t;
-  t.server.scheme = scheme;
-  t.server.host = host;
-  t.server.port = static_cast<uint16_t>(port);
-  t.tls.ca_pem = test::Pki().ca_pem;
-  t.timeout = milliseconds(5000);
-  return t;
-}
+using test::TlsTarget;
 
 // Dials, sends `payload`, and waits for the same number of bytes back (echo server).
 struct Outcome {
@@ -61,7 +52,7 @@ TEST_CASE("tls connection: verified handshake, ALPN http/1.1 only, SNI, echo of 
   test::TestTlsServer server({}, test::EchoHandler);
   std::string payload;
   for (int i = 0; i < (1 << 20); ++i) payload.push_back(static_cast<char>(i * 7));
-  auto t = Target(server.port(), "https", "localhost");
+  auto t = TlsTarget(server.port(), "https", "localhost");
   auto out = RunEcho(**loop, t, payload);
   REQUIRE(out.connected.has_value());
   CHECK(out.connected->ok());
@@ -76,7 +67,7 @@ TEST_CASE("tls connection: tls-server-name is the SNI and the verified name") {
   auto loop = EventLoop::Create();
   REQUIRE(loop.ok());
   test::TestTlsServer server({}, test::EchoHandler);
-  auto t = Target(server.port());
+  auto t = TlsTarget(server.port());
   t.tls.server_name = "kproxy.test";
   auto out = RunEcho(**loop, t, "ping");
   REQUIRE(out.connected.has_value());
@@ -97,7 +88,7 @@ TEST_CASE("tls connection: wrong CA is a one-line verify error naming the server
   auto loop = EventLoop::Create();
   REQUIRE(loop.ok());
   test::TestTlsServer server({}, test::EchoHandler);
-  auto t = Target(server.port());
+  auto t = TlsTarget(server.port());
   t.tls.ca_pem = test::Pki().other_ca_pem;
   auto out = RunEcho(**loop, t, "x");
   REQUIRE(out.connected.has_value());
@@ -126,7 +117,7 @@ TEST_CASE("tls connection: client certificate required by the server") {
   auto loop = EventLoop::Create();
   REQUIRE(loop.ok());
   test::TestTlsServer server({true, test::TestTlsServer::Alpn::kHonour, true}, test::EchoHandler);
-  auto t = Target(server.port());
+  auto t = TlsTarget(server.port());
   // Without a client certificate: TLS 1.3 reports the refusal after the client's handshake,
   // as an alert on the first read; either way the caller sees a failure, never data.
   auto none = RunEcho(**loop, t, "hello");
@@ -154,7 +145,7 @@ TEST_CASE("tls connection: h2 chosen by the peer is a distinct error") {
   {
     test::TestTlsServer strict({true, test::TestTlsServer::Alpn::kRefuse, false},
                                test::EchoHandler);
-    auto out = RunEcho(**loop, Target(strict.port()), "x");
+    auto out = RunEcho(**loop, TlsTarget(strict.port()), "x");
     REQUIRE(out.connected.has_value());
     REQUIRE_FALSE(out.connected->ok());
     CHECK(out.failure == DialFailure::kAlpnH2);
@@ -163,7 +154,7 @@ TEST_CASE("tls connection: h2 chosen by the peer is a distinct error") {
   {
     test::TestTlsServer forced({true, test::TestTlsServer::Alpn::kForceH2, false},
                                test::EchoHandler);
-    auto out = RunEcho(**loop, Target(forced.port()), "x");
+    auto out = RunEcho(**loop, TlsTarget(forced.port()), "x");
     REQUIRE(out.connected.has_value());
     REQUIRE_FALSE(out.connected->ok());
     // OpenSSL itself may reject an unoffered ALPN choice; ours reports h2 when it gets one.
@@ -182,7 +173,7 @@ TEST_CASE("tls connection: plain TCP for http:// servers, clean EOF reported") {
   });
   Outcome out;
   auto conn = TlsConnection::Dial(
-      **loop, Target(server.port(), "http"),
+      **loop, TlsTarget(server.port(), "http"),
       {[&](Status s) { out.connected = s; }, [&](std::string_view b) { out.received.append(b); },
        [&](Status s) { out.closed = s; }, nullptr});
   conn->Write("ping!");
@@ -198,7 +189,7 @@ TEST_CASE("tls connection: TCP refused and DNS failures name the server") {
   int port = 0;
   int fd = test::ListenLoopback(&port);
   close(fd);  // nothing listens there now
-  auto out = RunEcho(**loop, Target(port), "x");
+  auto out = RunEcho(**loop, TlsTarget(port), "x");
   REQUIRE(out.connected.has_value());
   REQUIRE_FALSE(out.connected->ok());
   CHECK(out.failure == DialFailure::kTcp);
@@ -206,7 +197,7 @@ TEST_CASE("tls connection: TCP refused and DNS failures name the server") {
   CHECK(out.connected->error().message == "unable to connect to the server 127.0.0.1:" +
                                               std::to_string(port) + ": Connection refused");
 
-  auto dns = RunEcho(**loop, Target(443, "https", "no-such-host.invalid"), "x");
+  auto dns = RunEcho(**loop, TlsTarget(443, "https", "no-such-host.invalid"), "x");
   REQUIRE(dns.connected.has_value());
   REQUIRE_FALSE(dns.connected->ok());
   CHECK(dns.failure == DialFailure::kDns);
@@ -219,7 +210,7 @@ TEST_CASE("tls connection: dial timeout") {
   // A listener that never completes TLS: the handshake waits until the dial deadline.
   int port = 0;
   int lfd = test::ListenLoopback(&port);
-  auto t = Target(port);
+  auto t = TlsTarget(port);
   t.timeout = milliseconds(200);
   auto start = EventLoop::Clock::now();
   auto out = RunEcho(**loop, t, "x");
@@ -346,7 +337,7 @@ TEST_CASE("tls connection: interop with openssl s_server (ALPN, client certifica
   {
     SServer s({"-alpn", "http/1.1"});
     REQUIRE(s.port() > 0);
-    auto out = ConnectOnly(**loop, Target(s.port(), "https", "localhost"));
+    auto out = ConnectOnly(**loop, TlsTarget(s.port(), "https", "localhost"));
     REQUIRE(out.connected.has_value());
     CHECK_MESSAGE(out.connected->ok(), out.connected->error().message);
     CHECK(out.alpn == "http/1.1");
@@ -356,7 +347,7 @@ TEST_CASE("tls connection: interop with openssl s_server (ALPN, client certifica
     // as strict HTTP/2-only front ends do: the distinct h2 report.
     SServer s({"-alpn", "h2"});
     REQUIRE(s.port() > 0);
-    auto out = ConnectOnly(**loop, Target(s.port(), "https", "localhost"));
+    auto out = ConnectOnly(**loop, TlsTarget(s.port(), "https", "localhost"));
     REQUIRE(out.connected.has_value());
     REQUIRE_FALSE(out.connected->ok());
     CHECK(out.failure == DialFailure::kAlpnH2);
@@ -366,7 +357,7 @@ TEST_CASE("tls connection: interop with openssl s_server (ALPN, client certifica
   {
     SServer s({"-Verify", "1", "-CAfile", (test::Pki().dir / "ca.crt").string()});
     REQUIRE(s.port() > 0);
-    auto t = Target(s.port(), "https", "localhost");
+    auto t = TlsTarget(s.port(), "https", "localhost");
     t.tls.client_cert_pem = test::Pki().client_cert_pem;
     t.tls.client_key_pem = test::Pki().client_key_pem;
     auto out = ConnectOnly(**loop, t);
@@ -377,7 +368,7 @@ TEST_CASE("tls connection: interop with openssl s_server (ALPN, client certifica
     SServer s({"-tls1_2", "-Verify", "1", "-CAfile", (test::Pki().dir / "ca.crt").string()});
     REQUIRE(s.port() > 0);
     // TLS 1.2: the missing client certificate fails the handshake itself.
-    auto out = ConnectOnly(**loop, Target(s.port(), "https", "localhost"));
+    auto out = ConnectOnly(**loop, TlsTarget(s.port(), "https", "localhost"));
     REQUIRE(out.connected.has_value());
     CHECK_FALSE(out.connected->ok());
     CHECK(out.failure == DialFailure::kTls);
