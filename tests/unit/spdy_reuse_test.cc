@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -64,12 +65,14 @@ struct Rig {
     return t;
   }
 
-  // Runs DialSpdy to its end; returns the transport or the failure.
-  Result<std::unique_ptr<StreamTransport>> Dial(const UpgradeTarget& t) {
+  // Runs DialSpdy to its end; returns the transport or the error (`failure` gets the details).
+  Result<std::unique_ptr<StreamTransport>> Dial(const UpgradeTarget& t,
+                                                AttemptFailure* failure = nullptr) {
     std::optional<Result<std::unique_ptr<StreamTransport>>> out;
     auto pending = DialSpdy(*loop, t, {"v4.channel.k8s.io"}, RefusalContext{},
-                            [&](Result<std::unique_ptr<StreamTransport>> r, AttemptFailure) {
+                            [&](Result<std::unique_ptr<StreamTransport>> r, AttemptFailure f) {
                               out.emplace(std::move(r));
+                              if (failure) *failure = std::move(f);
                             });
     bool finished = loop->RunUntil([&] { return out.has_value(); }, std::chrono::seconds(4));
     REQUIRE(finished);
@@ -169,6 +172,45 @@ TEST_CASE("spdy reuse: an idle connection the server closed falls back to a fres
     CHECK(HeaderValue(upgrades[0], "upgrade") == "SPDY/3.1");
   }
   (*t)->Close();
+}
+
+TEST_CASE("spdy reuse: a refusal on the reused connection reaches the classifier whole") {
+  TestTlsServer server({}, [&](SSL* ssl, int) {
+    for (int i = 0; i < 2; ++i) {
+      std::string head = ReadHead(ssl);
+      if (head.empty()) return;
+      if (HeaderValue(head, "upgrade").empty()) {
+        SslWriteAll(ssl, kPod);
+        continue;
+      }
+      const std::string body =
+          "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\",\"message\":"
+          "\"pods \\\"web\\\" is forbidden: User \\\"jane\\\" cannot create resource "
+          "\\\"pods/exec\\\" in API group \\\"\\\" in the namespace \\\"default\\\"\","
+          "\"reason\":\"Forbidden\",\"code\":403}";
+      SslWriteAll(ssl,
+                  "HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\n"
+                  "X-Request-Id: req-9\r\nContent-Length: " +
+                      std::to_string(body.size()) + "\r\n\r\n" + body);
+      DrainUntilClose(ssl);
+      return;
+    }
+  });
+  Rig rig(server.port());
+  HttpRequest get;
+  get.path = "/p";
+  REQUIRE(rig.client->Do(get).ok());
+  AttemptFailure failure;
+  auto t = rig.Dial(rig.Target(), &failure);
+  REQUIRE_FALSE(t.ok());
+  CHECK(rig.taken == 1);
+  CHECK(server.handshakes_ok() == 1);
+  CHECK(failure.stage == FailureStage::kHandshake);
+  CHECK(failure.diagnosis.code == ErrorCode::kForbidden);
+  CHECK(failure.diagnosis.request_id == "req-9");
+  CHECK_MESSAGE(
+      failure.diagnosis.headline.find("cannot create resource \"pods/exec\"") != std::string::npos,
+      failure.diagnosis.headline);
 }
 
 TEST_CASE("spdy reuse: a closed idle connection seen by the loop is not handed over") {
