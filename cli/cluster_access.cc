@@ -120,6 +120,11 @@ std::optional<std::pair<std::string, std::string>> ClusterAccess::PluginClientCe
   return provider_->PluginClientCertificate();
 }
 
+std::unique_ptr<TlsConnection> ClusterAccess::TakeIdleConnection(
+    const DialTarget& target, TlsConnection::Callbacks callbacks) {
+  return kproxy::TakeIdleConnection(*base_, target, std::move(callbacks));
+}
+
 RefusalContext ClusterAccess::DiagnoseContext(const std::string& resource) const {
   RefusalContext c;
   c.route = config_.server;

@@ -21,6 +21,7 @@
 #include "core/kubeconfig/rest_config.h"
 #include "core/rest/http_client.h"
 #include "core/transport/event_loop.h"
+#include "core/transport/tls_connection.h"
 
 namespace kproxy::cli {
 
@@ -48,6 +49,10 @@ class ClusterAccess {
   Result<std::vector<std::pair<std::string, std::string>>> Reauthenticate();
   // A client certificate pair an exec plugin returned (PEM cert, key), if any.
   std::optional<std::pair<std::string, std::string>> PluginClientCertificate();
+  // The lookups' idle kept-alive connection when it was dialed to exactly `target` (Open with
+  // a loop only), rebound to `callbacks`; null otherwise. For UpgradeTarget::take_idle.
+  std::unique_ptr<TlsConnection> TakeIdleConnection(const DialTarget& target,
+                                                    TlsConnection::Callbacks callbacks);
 
   // Names for the 403 diagnostics.
   RefusalContext DiagnoseContext(const std::string& resource) const;

@@ -126,6 +126,10 @@ int RunExec(ExecOptions o, const GlobalOptions& g, CommandIO& io) {
   }
   s.target.path_and_query = std::move(path);
   s.target.user_agent = KproxyUserAgent();
+  // SPDY sends its upgrade on the pod lookup's kept-alive connection when it matches.
+  s.target.take_idle = [&a](const DialTarget& d, TlsConnection::Callbacks cb) {
+    return a.TakeIdleConnection(d, std::move(cb));
+  };
   auto headers = a.UpgradeHeaders();
   if (!headers.ok()) return Fail(io, headers.error());
   s.target.headers = std::move(*headers);

@@ -88,6 +88,10 @@ int RunPortForward(const PortForwardOptions& o, const GlobalOptions& g, CommandI
   s.target.path_and_query =
       "/api/v1/namespaces/" + PathEscape(ns) + "/pods/" + PathEscape(target->name) + "/portforward";
   s.target.user_agent = KproxyUserAgent();
+  // SPDY sends its upgrade on the pod lookup's kept-alive connection when it matches.
+  s.target.take_idle = [&a](const DialTarget& d, TlsConnection::Callbacks cb) {
+    return a.TakeIdleConnection(d, std::move(cb));
+  };
   auto headers = a.UpgradeHeaders();
   if (!headers.ok()) return Fail(io, headers.error());
   s.target.headers = std::move(*headers);

@@ -3,9 +3,11 @@
 #include <openssl/evp.h>
 
 #include <cstdlib>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "core/base/log.h"
 #include "core/rest/request_headers.h"
@@ -74,6 +76,23 @@ std::string DialDetail(std::string message) {
   return message;
 }
 
+bool SameProxy(const std::optional<ProxyChoice>& a, const std::optional<ProxyChoice>& b) {
+  if (a.has_value() != b.has_value()) return false;
+  return !a || (a->host == b->host && a->port == b->port && a->authorization == b->authorization);
+}
+
+// The connection a lookup dialed is the one the upgrade would dial: same peer, same tunnel,
+// same trust and client identity (the path prefix and the dial timeout do not matter once
+// open). ALPN must be exactly http/1.1 on both: an upgrade cannot ride anything else.
+bool SameDial(const DialTarget& a, const DialTarget& b) {
+  const std::vector<std::string> h1 = {"http/1.1"};
+  return a.server.scheme == b.server.scheme && a.server.host == b.server.host &&
+         a.server.port == b.server.port && SameProxy(a.proxy, b.proxy) &&
+         a.tls.ca_pem == b.tls.ca_pem && a.tls.insecure == b.tls.insecure &&
+         a.tls.server_name == b.tls.server_name && a.tls.client_cert_pem == b.tls.client_cert_pem &&
+         a.tls.client_key_pem == b.tls.client_key_pem && a.tls.alpn == h1 && b.tls.alpn == h1;
+}
+
 class LoopHttpClient : public HttpClient {
  public:
   LoopHttpClient(EventLoop& loop, const RestConfig& config, LoopHttpClientOptions options)
@@ -88,6 +107,8 @@ class LoopHttpClient : public HttpClient {
   ~LoopHttpClient() override { Drop(); }
 
   Result<HttpResponse> Do(const HttpRequest& request) override;
+  std::unique_ptr<TlsConnection> TakeIdle(const DialTarget& target,
+                                          TlsConnection::Callbacks callbacks);
 
  private:
   struct Target {
@@ -119,6 +140,9 @@ class LoopHttpClient : public HttpClient {
   LoopHttpClientOptions options_;
   std::unique_ptr<TokenFileSource> token_file_;
   std::unique_ptr<TlsConnection> conn_;
+  // conn_'s callbacks forward through this, so a new owner can take them over (TakeIdle).
+  std::shared_ptr<TlsConnection::Callbacks> conn_cb_;
+  DialTarget conn_target_;
   std::string conn_origin_;
   bool conn_usable_ = false;
   Exchange* current_ = nullptr;
@@ -201,9 +225,10 @@ Result<std::string> LoopHttpClient::BuildHead(const HttpRequest& request, const 
 void LoopHttpClient::Dial(const Target& t) {
   Drop();
   conn_origin_ = t.origin;
+  conn_target_ = t.dial;
   conn_usable_ = true;
-  conn_ = TlsConnection::Dial(loop_, t.dial,
-                              {[this](Status st) {
+  conn_cb_ = std::make_shared<TlsConnection::Callbacks>(
+      TlsConnection::Callbacks{[this](Status st) {
                                  if (!st.ok()) {
                                    conn_usable_ = false;
                                    if (current_ && !current_->error) {
@@ -214,11 +239,39 @@ void LoopHttpClient::Dial(const Target& t) {
                                },
                                [this](std::string_view bytes) { OnData(bytes); },
                                [this](Status st) { OnClosed(std::move(st)); }, nullptr});
+  auto cb = conn_cb_;
+  conn_ = TlsConnection::Dial(loop_, t.dial,
+                              {[cb](Status st) {
+                                 if (cb->on_connected) cb->on_connected(std::move(st));
+                               },
+                               [cb](std::string_view bytes) {
+                                 if (cb->on_data) cb->on_data(bytes);
+                               },
+                               [cb](Status st) {
+                                 if (cb->on_closed) cb->on_closed(std::move(st));
+                               },
+                               [cb] {
+                                 if (cb->on_drained) cb->on_drained();
+                               }});
+}
+
+std::unique_ptr<TlsConnection> LoopHttpClient::TakeIdle(const DialTarget& target,
+                                                        TlsConnection::Callbacks callbacks) {
+  if (!conn_ || !conn_usable_ || current_ || !conn_->connected() || !SameDial(conn_target_, target))
+    return nullptr;
+  // From here on the connection calls the new owner only; this client forgets it.
+  *conn_cb_ = std::move(callbacks);
+  conn_cb_.reset();
+  conn_usable_ = false;
+  conn_origin_.clear();
+  Log(6, "handing the kept-alive connection to " + Display(target.server) + " over");
+  return std::move(conn_);
 }
 
 void LoopHttpClient::Drop() {
   if (conn_) conn_->Close();
   conn_.reset();
+  conn_cb_.reset();
   conn_usable_ = false;
   conn_origin_.clear();
 }
@@ -390,6 +443,13 @@ Result<HttpResponse> LoopHttpClient::Do(const HttpRequest& request) {
 std::unique_ptr<HttpClient> MakeLoopHttpClient(EventLoop& loop, const RestConfig& config,
                                                LoopHttpClientOptions options) {
   return std::make_unique<LoopHttpClient>(loop, config, std::move(options));
+}
+
+std::unique_ptr<TlsConnection> TakeIdleConnection(HttpClient& client, const DialTarget& target,
+                                                  TlsConnection::Callbacks callbacks) {
+  auto* loop_client = dynamic_cast<LoopHttpClient*>(&client);
+  if (!loop_client) return nullptr;
+  return loop_client->TakeIdle(target, std::move(callbacks));
 }
 
 }  // namespace kproxy

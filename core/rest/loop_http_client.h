@@ -13,6 +13,7 @@
 #include "core/rest/http_client.h"
 #include "core/transport/event_loop.h"
 #include "core/transport/proxy_config.h"
+#include "core/transport/tls_connection.h"
 
 namespace kproxy {
 
@@ -35,5 +36,16 @@ struct LoopHttpClientOptions {
 // material, unreadable tokenFile, bad URL); secrets never appear in them.
 std::unique_ptr<HttpClient> MakeLoopHttpClient(EventLoop& loop, const RestConfig& config,
                                                LoopHttpClientOptions options = {});
+
+// Hands `client`'s idle kept-alive connection over so an upgrade can go out on it instead of a
+// second TCP+TLS handshake (the SPDY dialer, UpgradeTarget::take_idle). Consumes a client made
+// by MakeLoopHttpClient (any other client has none), the dial target the caller would dial and
+// the callbacks the connection must call from now on (on_connected is not called again: it is
+// open). Returns the connection when one is idle, not known closed, and was dialed to the same
+// server (scheme, host, port), proxy and TLS settings with ALPN http/1.1 only; else null, and
+// the client keeps its connection. The server may still have closed it unseen: the new owner
+// must redial once when it ends before any response byte.
+std::unique_ptr<TlsConnection> TakeIdleConnection(HttpClient& client, const DialTarget& target,
+                                                  TlsConnection::Callbacks callbacks);
 
 }  // namespace kproxy

@@ -176,6 +176,7 @@ class SpdyDial : public PendingDial {
       Fail(FailureStage::kDial, request.error());
       return;
     }
+    request_ = std::move(*request);
     auto alive = alive_;
     router_->on_connected = [this, alive](Status s) {
       if (!*alive || s.ok()) return;
@@ -193,6 +194,16 @@ class SpdyDial : public PendingDial {
     };
     router_->on_closed = [this, alive](Status s) {
       if (!*alive) return;
+      if (reused_ && !got_bytes_) {
+        // The lookups' kept-alive connection was closed by the server before it saw (or
+        // answered) the upgrade: nothing was acted on, so the request goes once more on a
+        // fresh connection, as the lookup client itself does.
+        Log(4, "the kept-alive connection was closed before the upgrade was answered; redialing");
+        conn_->Close();
+        conn_.reset();  // allowed from inside its own callback (tls_connection.h)
+        Connect(false);
+        return;
+      }
       (void)parser_.FinishOnEof();
       if (parser_.done()) {
         OnResponse();
@@ -204,20 +215,33 @@ class SpdyDial : public PendingDial {
                          (s.ok() ? std::string() : ": " + s.error().message)));
     };
     router_->on_drained = [] {};
+    Connect(static_cast<bool>(target_.take_idle));
+  }
+
+ private:
+  // Sends the upgrade on the handed-over idle connection when `reuse` and one matches, else on
+  // a fresh one.
+  void Connect(bool reuse) {
     auto router = router_;
     TlsConnection::Callbacks cb;
     cb.on_connected = [router](Status s) { router->on_connected(std::move(s)); };
     cb.on_data = [router](std::string_view b) { router->on_data(b); };
     cb.on_closed = [router](Status s) { router->on_closed(std::move(s)); };
     cb.on_drained = [router] { router->on_drained(); };
-    conn_ = TlsConnection::Dial(loop_, target_.dial, std::move(cb));
-    if (conn_) conn_->Write(*request);
-    Log(4, "SPDY upgrade request:\n" + *request);
+    reused_ = false;
+    if (reuse) {
+      conn_ = target_.take_idle(target_.dial, cb);
+      reused_ = conn_ != nullptr;
+    }
+    if (!conn_) conn_ = TlsConnection::Dial(loop_, target_.dial, std::move(cb));
+    if (conn_) conn_->Write(request_);
+    if (reused_) Log(4, "the SPDY upgrade goes out on the lookups' kept-alive connection");
+    Log(4, "SPDY upgrade request:\n" + request_);
   }
 
- private:
   void OnData(std::string_view bytes) {
     if (finished_) return;
+    got_bytes_ = true;
     Status s = parser_.Feed(bytes);
     if (!s.ok()) {
       Fail(FailureStage::kHandshake, s.error());
@@ -283,6 +307,9 @@ class SpdyDial : public PendingDial {
   std::unique_ptr<TlsConnection> conn_;
   std::shared_ptr<ConnRouter> router_ = std::make_shared<ConnRouter>();
   http::HttpResponseParser parser_;
+  std::string request_;
+  bool reused_ = false;     // conn_ is the lookups' connection, not one we dialed
+  bool got_bytes_ = false;  // any byte of the response arrived
   bool finished_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

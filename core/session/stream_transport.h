@@ -28,6 +28,11 @@ struct UpgradeTarget {
   std::vector<std::pair<std::string, std::string>> headers;  // Authorization, Impersonate-*
   std::chrono::milliseconds keepalive{5000};
   std::chrono::milliseconds dead_peer{60000};
+  // Optional, SPDY only: hands over an idle kept-alive connection already open to `dial`'s
+  // exact target (the lookups' one, core/rest/loop_http_client TakeIdleConnection), rebound to
+  // the given callbacks; null = none, dial. Saves the second TCP+TLS handshake.
+  std::function<std::unique_ptr<TlsConnection>(const DialTarget&, TlsConnection::Callbacks)>
+      take_idle;
 };
 
 class StreamTransport {
