@@ -6,6 +6,10 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include <deque>
+#include <mutex>
+#include <utility>
+
 namespace kproxy {
 namespace {
 
@@ -104,6 +108,38 @@ Status ConfigureClientTlsContext(SSL_CTX* ctx, const TlsSettings& s) {
     if (!st.ok()) return st;
   }
   return Status::Ok();
+}
+
+Result<SSL_CTX*> AcquireClientSslCtx(const TlsSettings& s) {
+  // Only what ConfigureClientTlsContext reads; ca_source only names the file in errors.
+  std::string key = std::string(s.insecure ? "1" : "0") + '\0' + s.ca_pem + '\0' +
+                    s.client_cert_pem + '\0' + s.client_key_pem;
+  // Deliberately never destroyed: freeing contexts from a static destructor could run after
+  // OpenSSL's own atexit cleanup. Reachable, so leak checkers do not report it.
+  static auto* mu = new std::mutex;
+  static auto* cache = new std::deque<std::pair<std::string, SSL_CTX*>>;
+  constexpr size_t kMaxCached = 8;  // distinct TLS materials in one process: a handful
+  std::lock_guard<std::mutex> lock(*mu);
+  for (auto& [k, ctx] : *cache) {
+    if (k == key) {
+      SSL_CTX_up_ref(ctx);
+      return ctx;
+    }
+  }
+  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  if (!ctx) return MakeError(ErrorCode::kInternal, "cannot create a TLS context");
+  Status st = ConfigureClientTlsContext(ctx, s);
+  if (!st.ok()) {
+    SSL_CTX_free(ctx);
+    return st.error();
+  }
+  if (cache->size() == kMaxCached) {
+    SSL_CTX_free(cache->front().second);  // live connections hold their own references
+    cache->pop_front();
+  }
+  SSL_CTX_up_ref(ctx);
+  cache->emplace_back(std::move(key), ctx);
+  return ctx;
 }
 
 void ApplyPeerName(SSL* ssl, const TlsSettings& s, const std::string& url_host) {
