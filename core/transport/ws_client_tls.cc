@@ -31,8 +31,11 @@ struct WsTlsPeerAccess {
     if (!(where & (SSL_CB_HANDSHAKE_START | SSL_CB_ALERT))) return;
     WsTlsPeer* peer = Find(ssl);
     if (!peer) return;
-    if ((where & SSL_CB_HANDSHAKE_START) && !SSL_is_init_finished(ssl))
+    if ((where & SSL_CB_HANDSHAKE_START) && !SSL_is_init_finished(ssl)) {
       ApplyPeerName(const_cast<SSL*>(ssl), peer->tls_, peer->host_);
+      // The pod lookup just verified this server on this context: resume its session.
+      OfferCachedSession(const_cast<SSL*>(ssl));
+    }
     if ((where & SSL_CB_ALERT) && (where & SSL_CB_WRITE)) {
       long v = SSL_get_verify_result(ssl);
       if (v != X509_V_OK) peer->outcome_.verify_error = X509_verify_cert_error_string(v);

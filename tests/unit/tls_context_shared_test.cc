@@ -1,8 +1,11 @@
 // One client SSL_CTX per TLS material for the whole process (AcquireClientSslCtx): the same
 // material gives the same context, different material never does, bad PEM is not cached.
 #include <doctest/doctest.h>
+#include <netinet/in.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "core/transport/tls_context.h"
 #include "tests/unit/transport_test_support.h"
@@ -95,6 +98,54 @@ TEST_CASE("shared TLS context: more materials than the cache holds all stay corr
   CHECK(StoreSize(held[0]) == 1);  // evicted from the cache, alive through our reference
   SSL_CTX_free(*r);
   for (SSL_CTX* x : held) SSL_CTX_free(x);
+}
+
+// One blocking client connection on the shared context: handshake, one echoed byte (which
+// also reads TLS 1.3's session tickets), close. Returns -1 on failure, else SSL_session_reused.
+int EchoOnce(const TlsSettings& tls, int port) {
+  auto ctx = AcquireClientSslCtx(tls);
+  if (!ctx.ok()) return -1;
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(static_cast<uint16_t>(port));
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  int reused = -1;
+  SSL* ssl = SSL_new(*ctx);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0) {
+    SSL_set_fd(ssl, fd);
+    ApplyPeerName(ssl, tls, "127.0.0.1");
+    OfferCachedSession(ssl);
+    char c = 0;
+    if (SSL_connect(ssl) == 1 && SSL_write(ssl, "x", 1) == 1 && SSL_read(ssl, &c, 1) == 1 &&
+        c == 'x')
+      reused = SSL_session_reused(ssl);
+    SSL_shutdown(ssl);
+  }
+  SSL_free(ssl);
+  close(fd);
+  SSL_CTX_free(*ctx);
+  return reused;
+}
+
+TEST_CASE("shared TLS context: a later connection resumes only where the same name was verified") {
+  const auto& pki = test::Pki();
+  REQUIRE(pki.ok);
+  test::TestTlsServer server({}, test::EchoHandler);
+  TlsSettings tls;
+  tls.ca_pem = pki.ca_pem;
+  CHECK(EchoOnce(tls, server.port()) == 0);  // full handshake, certificate verified
+  CHECK(EchoOnce(tls, server.port()) == 1);  // the lookup -> upgrade case: resumed
+  TlsSettings named = tls;
+  named.server_name = "kproxy.test";  // same context, another verified name: full handshake
+  CHECK(EchoOnce(named, server.port()) == 0);
+  CHECK(EchoOnce(named, server.port()) == 1);
+  TlsSettings insecure = tls;
+  insecure.insecure = true;  // nothing verified, nothing kept or offered
+  CHECK(EchoOnce(insecure, server.port()) == 0);
+  CHECK(EchoOnce(insecure, server.port()) == 0);
+  test::TestTlsServer other({}, test::EchoHandler);  // same name, another server
+  CHECK(EchoOnce(tls, other.port()) == 0);
 }
 
 }  // namespace
