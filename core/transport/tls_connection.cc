@@ -241,6 +241,7 @@ void TlsConnection::StartTls() {
   SSL_set_default_read_buffer_len(tls_->ssl, kTlsReadAhead);
   SSL_set_fd(tls_->ssl, fd_);
   ApplyPeerName(tls_->ssl, s, target_.server.host);
+  OfferCachedSession(tls_->ssl);  // e.g. SPDY after the pod lookup: resume, no re-verify
   DoHandshake();
 }
 
