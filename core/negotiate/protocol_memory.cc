@@ -50,38 +50,46 @@ std::string ProtocolMemory::DefaultPath() {
 std::optional<RememberedOutcome> ProtocolMemory::Lookup(const std::string& server,
                                                         const std::string& kind,
                                                         int64_t now) const {
+  seen_.reset();  // a missing or corrupt entry must not leave an older one behind
   nlohmann::json root = ReadFile(path_);
   auto entries = root.find("entries");
   if (entries == root.end() || !entries->is_object()) return std::nullopt;
-  auto e = entries->find(server + "|" + kind);
+  const std::string key = server + "|" + kind;
+  auto e = entries->find(key);
   if (e == entries->end() || !e->is_object()) return std::nullopt;
   RememberedOutcome out;
   auto at = e->find("at");
   if (at == e->end() || !at->is_number_integer()) return std::nullopt;
   out.at = at->get<int64_t>();
-  if (now - out.at > ttl_ || out.at > now + 60) return std::nullopt;
   out.good = ParseProtocol(*e, "good");
   out.refused = ParseProtocol(*e, "refused");
+  seen_ = Seen{key, out};
+  if (now - out.at > ttl_ || out.at > now + 60) return std::nullopt;
   if (!out.good && !out.refused) return std::nullopt;
   return out;
 }
 
 bool ProtocolMemory::Record(const std::string& server, const std::string& kind,
                             const RememberedOutcome& o) {
-  nlohmann::json root = ReadFile(path_);
-  if (!root.contains("entries") || !root["entries"].is_object())
-    root["entries"] = nlohmann::json::object();
   const std::string key = server + "|" + kind;
   // Rewriting an unchanged entry costs a temp file, a write and a rename on every session
   // (~0.3 ms): refresh it only once it is older than half the TTL, so it never expires while
   // the outcome stays the same.
+  auto unchanged = [&](const RememberedOutcome& old) {
+    int64_t age = o.at - old.at;
+    return old.good == o.good && old.refused == o.refused && age >= 0 && age < ttl_ / 2;
+  };
+  // What Lookup() just read says so already (a session looks up, then records): no re-read.
+  if (seen_ && seen_->key == key && unchanged(seen_->entry)) return true;
+  nlohmann::json root = ReadFile(path_);
+  if (!root.contains("entries") || !root["entries"].is_object())
+    root["entries"] = nlohmann::json::object();
   if (auto old = root["entries"].find(key); old != root["entries"].end() && old->is_object()) {
     auto at = old->find("at");
-    if (at != old->end() && at->is_number_integer() && ParseProtocol(*old, "good") == o.good &&
-        ParseProtocol(*old, "refused") == o.refused) {
-      int64_t age = o.at - at->get<int64_t>();
-      if (age >= 0 && age < ttl_ / 2) return true;
-    }
+    if (at != old->end() && at->is_number_integer() &&
+        unchanged(
+            {ParseProtocol(*old, "good"), ParseProtocol(*old, "refused"), at->get<int64_t>()}))
+      return true;
   }
   nlohmann::json e = {{"at", o.at}};
   if (o.good) e["good"] = StreamProtocolName(*o.good);
@@ -107,6 +115,7 @@ bool ProtocolMemory::Record(const std::string& server, const std::string& kind,
     ::unlink(tmp.c_str());
     return false;
   }
+  seen_ = Seen{key, o};
   return true;
 }
 

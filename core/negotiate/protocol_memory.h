@@ -36,6 +36,14 @@ class ProtocolMemory {
  private:
   std::string path_;
   int64_t ttl_;
+  // The entry Lookup() last read from the file, valid or not: Record() of the same outcome
+  // decides "unchanged, nothing to write" from it (the usual case) instead of reading the
+  // file a second time, and reads it again only when it has to write.
+  struct Seen {
+    std::string key;  // server|kind
+    RememberedOutcome entry;
+  };
+  mutable std::optional<Seen> seen_;
 };
 
 // The protocol plan for `kind` on `server`: the --protocol flag, the value of kubectl's

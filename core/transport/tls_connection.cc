@@ -222,27 +222,26 @@ void TlsConnection::StartProxy() {
 void TlsConnection::StartTls() {
   state_ = State::kTls;
   tls_ = std::make_unique<Tls>();
-  tls_->ctx = SSL_CTX_new(TLS_client_method());
-  if (!tls_->ctx) {
-    FailDial(DialFailure::kTls, ErrorCode::kInternal, "cannot create a TLS context");
-    return;
-  }
-  SSL_CTX_set_mode(tls_->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   const TlsSettings& s = target_.tls;
-  Status st = ConfigureClientTlsContext(tls_->ctx, s);
-  if (!st.ok()) {
-    FailDial(DialFailure::kTls, st.error().code, st.error().message);
+  // The process-wide context for this material (the WebSocket vhost uses it too), so
+  // everything per connection is set on the SSL.
+  auto ctx = AcquireClientSslCtx(s);
+  if (!ctx.ok()) {
+    FailDial(DialFailure::kTls, ctx.error().code, ctx.error().message);
     return;
   }
+  tls_->ctx = *ctx;
+  tls_->ssl = SSL_new(tls_->ctx);
+  SSL_set_mode(tls_->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   std::string wire = AlpnWire(s.alpn);
   if (!wire.empty())
-    SSL_CTX_set_alpn_protos(tls_->ctx, reinterpret_cast<const unsigned char*>(wire.data()),
-                            static_cast<unsigned>(wire.size()));
-  SSL_CTX_set_read_ahead(tls_->ctx, 1);
-  SSL_CTX_set_default_read_buffer_len(tls_->ctx, kTlsReadAhead);
-  tls_->ssl = SSL_new(tls_->ctx);
+    SSL_set_alpn_protos(tls_->ssl, reinterpret_cast<const unsigned char*>(wire.data()),
+                        static_cast<unsigned>(wire.size()));
+  SSL_set_read_ahead(tls_->ssl, 1);
+  SSL_set_default_read_buffer_len(tls_->ssl, kTlsReadAhead);
   SSL_set_fd(tls_->ssl, fd_);
   ApplyPeerName(tls_->ssl, s, target_.server.host);
+  OfferCachedSession(tls_->ssl);  // e.g. SPDY after the pod lookup: resume, no re-verify
   DoHandshake();
 }
 

@@ -28,6 +28,20 @@ struct TlsSettings {
 // certificate chain + key, peer verification on unless insecure. kConfig errors on bad PEM.
 Status ConfigureClientTlsContext(SSL_CTX* ctx, const TlsSettings& settings);
 
+// A client SSL_CTX configured by ConfigureClientTlsContext, shared by every connection of the
+// process with the same trust and identity (CA, insecure, client certificate and key): the
+// lookup's TlsConnection and the WebSocket vhost then pay OpenSSL 3's per-context setup and
+// the PEM parses once. Everything else (ALPN, modes, SNI, verified name) must be set per SSL.
+// Returns a new reference the caller releases with SSL_CTX_free; kConfig errors on bad PEM.
+Result<SSL_CTX*> AcquireClientSslCtx(const TlsSettings& settings);
+
+// TLS session resumption between the connections of one process (the pod lookup, then the
+// WebSocket upgrade to the same server): contexts from AcquireClientSslCtx keep the last
+// session each server issued, keyed by the name verified (ApplyPeerName) and the peer's
+// address, so a session is only offered where the same name was verified. Call after
+// ApplyPeerName and before the handshake; no-op when insecure or nothing is kept.
+void OfferCachedSession(SSL* ssl);
+
 // Per connection, before the handshake: SNI (DNS names only, RFC 6066 §3) and the name the
 // certificate must match — tls-server-name when set, else `url_host` (IP literals are
 // matched against IP SANs). Insecure mode turns verification off for this SSL.

@@ -126,10 +126,12 @@ void WsClient::Start() {
   vinfo.user = this;
   vinfo.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
   if (tls) {
-    // Our own SSL_CTX per connection: lws 4.1.6 shares one client SSL_CTX between vhosts
-    // whose TLS *options* hash the same, so material configured through its callbacks would
-    // leak from one server's connection into another's. A provided context is never shared.
-    auto ctx = NewWsClientSslCtx(t.tls, t.server.host);
+    // Our own SSL_CTX: lws 4.1.6 shares one client SSL_CTX between vhosts whose TLS
+    // *options* hash the same, so material configured through its callbacks would leak from
+    // one server's connection into another's. A provided context is never touched by lws;
+    // ours is the process-wide one for this TLS material (the lookup already built it), and
+    // everything per connection is applied to the SSL (WsTlsPeer).
+    auto ctx = AcquireWsClientSslCtx(t.tls);
     if (!ctx.ok()) {
       WsConnectFailure f;
       f.error = ctx.error();
@@ -138,6 +140,7 @@ void WsClient::Start() {
       return;
     }
     ssl_ctx_ = *ctx;
+    tls_peer_ = std::make_unique<WsTlsPeer>(t.tls, t.server.host, &wsi_);
     vinfo.provided_client_ssl_ctx = ssl_ctx_;
   }
   std::string proxy_host;
@@ -432,7 +435,7 @@ void WsClient::OnConnectionError(lws* wsi, const char* why) {
   WsConnectFailure f;
   const std::string server = options_.target.server.Authority();
   unsigned int status = lws_http_client_http_response(wsi);
-  const WsTlsOutcome tls = ReadWsTlsOutcome(ssl_ctx_);
+  const WsTlsOutcome tls = tls_peer_ ? tls_peer_->outcome() : WsTlsOutcome{};
   if (status == 0 && tls.alpn_refused) {
     f.dial = DialFailure::kAlpnH2;
     f.error = MakeError(ErrorCode::kUpgradeRejected,

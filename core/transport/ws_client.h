@@ -24,6 +24,7 @@
 #include "core/transport/event_loop.h"
 #include "core/transport/refusal_capture.h"
 #include "core/transport/tls_connection.h"
+#include "core/transport/ws_client_tls.h"
 
 struct lws;
 struct lws_vhost;
@@ -137,6 +138,7 @@ class WsClient {
   bool we_closed_ = false;
   std::string lost_reason_;
   std::unique_ptr<RefusalCapture> capture_;
+  std::unique_ptr<WsTlsPeer> tls_peer_;  // per-connection TLS state (the SSL_CTX is shared)
   std::shared_ptr<bool> alive_;
 };
 

@@ -1,67 +1,67 @@
 #include "core/transport/ws_client_tls.h"
 
+#include <libwebsockets.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
-namespace kproxy {
-namespace {
+#include <algorithm>
+#include <utility>
+#include <vector>
 
-// Stored on the SSL_CTX (ex data), freed with it.
-struct PeerState {
-  TlsSettings tls;
-  std::string host;
-  WsTlsOutcome outcome;
+namespace kproxy {
+
+// The live peers. lws creates the SSL inside its connect path and runs SSL_connect at once,
+// so there is no moment to tag the SSL itself; the info callback finds its peer by comparing
+// lws_get_ssl() of each live connection instead (a handful at most).
+struct WsTlsPeerAccess {
+  static std::vector<WsTlsPeer*>& Live() {
+    static auto* live = new std::vector<WsTlsPeer*>;  // never destroyed (static-exit order)
+    return *live;
+  }
+  static WsTlsPeer* Find(const SSL* ssl) {
+    for (WsTlsPeer* p : Live())
+      if (*p->wsi_ && lws_get_ssl(*p->wsi_) == ssl) return p;
+    return nullptr;
+  }
+  // Runs inside SSL_connect, after lws configured the SSL (SNI and verified host from the
+  // Host header) and before the ClientHello is built, so tls-server-name and IP-literal
+  // handling here is the one that counts — the same ApplyPeerName our own TLS connection
+  // uses. SSLs of other users of the shared context (TlsConnection) match no peer.
+  static void InfoCallback(const SSL* ssl, int where, int ret) {
+    if (!(where & (SSL_CB_HANDSHAKE_START | SSL_CB_ALERT))) return;
+    WsTlsPeer* peer = Find(ssl);
+    if (!peer) return;
+    if ((where & SSL_CB_HANDSHAKE_START) && !SSL_is_init_finished(ssl)) {
+      ApplyPeerName(const_cast<SSL*>(ssl), peer->tls_, peer->host_);
+      // The pod lookup just verified this server on this context: resume its session.
+      OfferCachedSession(const_cast<SSL*>(ssl));
+    }
+    if ((where & SSL_CB_ALERT) && (where & SSL_CB_WRITE)) {
+      long v = SSL_get_verify_result(ssl);
+      if (v != X509_V_OK) peer->outcome_.verify_error = X509_verify_cert_error_string(v);
+    }
+    // RFC 7301 §3.2: an HTTP/2-only server refuses our lone "http/1.1" with this alert.
+    if ((where & SSL_CB_ALERT) && (where & SSL_CB_READ) &&
+        (ret & 0xff) == SSL_AD_NO_APPLICATION_PROTOCOL)
+      peer->outcome_.alpn_refused = true;
+  }
 };
 
-void FreePeerState(void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) {
-  delete static_cast<PeerState*>(ptr);
+WsTlsPeer::WsTlsPeer(TlsSettings tls, std::string url_host, lws* const* wsi)
+    : tls_(std::move(tls)), host_(std::move(url_host)), wsi_(wsi) {
+  WsTlsPeerAccess::Live().push_back(this);
 }
 
-int PeerStateIndex() {
-  static const int idx = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, FreePeerState);
-  return idx;
+WsTlsPeer::~WsTlsPeer() {
+  auto& live = WsTlsPeerAccess::Live();
+  live.erase(std::remove(live.begin(), live.end(), this), live.end());
 }
 
-// Runs inside SSL_connect, after lws configured the SSL (SNI and verified host from the Host
-// header) and before the ClientHello is built, so tls-server-name and IP-literal handling
-// here is the one that counts — the same ApplyPeerName our own TLS connection uses.
-void InfoCallback(const SSL* ssl, int where, int ret) {
-  auto* peer = static_cast<PeerState*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), PeerStateIndex()));
-  if (!peer) return;
-  if ((where & SSL_CB_HANDSHAKE_START) && !SSL_is_init_finished(ssl))
-    ApplyPeerName(const_cast<SSL*>(ssl), peer->tls, peer->host);
-  if ((where & SSL_CB_ALERT) && (where & SSL_CB_WRITE)) {
-    long v = SSL_get_verify_result(ssl);
-    if (v != X509_V_OK) peer->outcome.verify_error = X509_verify_cert_error_string(v);
-  }
-  // RFC 7301 §3.2: an HTTP/2-only server refuses our lone "http/1.1" with this alert.
-  if ((where & SSL_CB_ALERT) && (where & SSL_CB_READ) &&
-      (ret & 0xff) == SSL_AD_NO_APPLICATION_PROTOCOL)
-    peer->outcome.alpn_refused = true;
-}
-
-}  // namespace
-
-Result<SSL_CTX*> NewWsClientSslCtx(const TlsSettings& tls, const std::string& url_host) {
-  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
-  if (!ctx) return MakeError(ErrorCode::kInternal, "cannot create a TLS context");
-  Status st = ConfigureClientTlsContext(ctx, tls);
-  if (!st.ok()) {
-    SSL_CTX_free(ctx);
-    return st.error();
-  }
-  std::string wire = AlpnWire({"http/1.1"});
-  SSL_CTX_set_alpn_protos(ctx, reinterpret_cast<const unsigned char*>(wire.data()),
-                          static_cast<unsigned>(wire.size()));
-  SSL_CTX_set_ex_data(ctx, PeerStateIndex(), new PeerState{tls, url_host, {}});
-  SSL_CTX_set_info_callback(ctx, InfoCallback);
+Result<SSL_CTX*> AcquireWsClientSslCtx(const TlsSettings& tls) {
+  auto ctx = AcquireClientSslCtx(tls);
+  if (!ctx.ok()) return ctx;
+  SSL_CTX_set_info_callback(*ctx, WsTlsPeerAccess::InfoCallback);  // idempotent
   return ctx;
-}
-
-WsTlsOutcome ReadWsTlsOutcome(SSL_CTX* ctx) {
-  if (!ctx) return {};
-  auto* peer = static_cast<PeerState*>(SSL_CTX_get_ex_data(ctx, PeerStateIndex()));
-  return peer ? peer->outcome : WsTlsOutcome{};
 }
 
 }  // namespace kproxy

@@ -300,6 +300,8 @@ Outcome RunLwsRaw(EventLoop& loop, int port, bool down) {
   st.down = down;
   st.buf.assign(LWS_PRE + g_cfg.payload, 'z');
   SSL_CTX* ctx = nullptr;
+  lws* wsi = nullptr;
+  std::unique_ptr<kproxy::WsTlsPeer> peer;  // SNI/IP verification on the shared context
   lws_context_creation_info vi;
   std::memset(&vi, 0, sizeof vi);
   vi.port = CONTEXT_PORT_NO_LISTEN;
@@ -311,9 +313,10 @@ Outcome RunLwsRaw(EventLoop& loop, int port, bool down) {
   if (g_cfg.tls) {
     kproxy::TlsSettings tls;
     tls.ca_pem = t::Pki().ca_pem;
-    auto c = kproxy::NewWsClientSslCtx(tls, "127.0.0.1");
+    auto c = kproxy::AcquireWsClientSslCtx(tls);
     if (!c.ok()) return out;
     ctx = *c;
+    peer = std::make_unique<kproxy::WsTlsPeer>(tls, "127.0.0.1", &wsi);
     vi.provided_client_ssl_ctx = ctx;
   }
   lws_vhost* vh = lws_create_vhost(loop.lws(), &vi);
@@ -330,6 +333,7 @@ Outcome RunLwsRaw(EventLoop& loop, int port, bool down) {
   ci.local_protocol_name = "bench-raw";
   ci.ietf_version_or_minus_one = -1;
   ci.userdata = &st;
+  ci.pwsi = &wsi;
   ci.alpn = "http/1.1";
   if (g_cfg.tls) ci.ssl_connection = LCCSCF_USE_SSL;
   if (!lws_client_connect_via_info(&ci)) return out;

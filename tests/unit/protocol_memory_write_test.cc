@@ -68,3 +68,32 @@ TEST_CASE("protocol memory: only a one-protocol plan counts as forced") {
 
 }  // namespace
 }  // namespace kproxy
+
+namespace kproxy {
+namespace {
+
+TEST_CASE("protocol memory: recording what Lookup just read does not read the file again") {
+  test::TempDir dir;
+  std::string path = (dir.path() / "kproxy" / "protocols.json").string();
+  ProtocolMemory mem(path, 3600);
+  RememberedOutcome o;
+  o.good = StreamProtocol::kWebSocket;
+  o.at = 1000;
+  REQUIRE(mem.Record("https://a", "exec", o));
+  REQUIRE(mem.Lookup("https://a", "exec", 1100));
+  // Someone replaces the file between our Lookup and Record: an unchanged young outcome is
+  // decided from what Lookup saw, so the file is neither read nor rewritten.
+  { std::ofstream(path) << "{\"entries\":{}}"; }
+  o.at = 1100;
+  CHECK(mem.Record("https://a", "exec", o));
+  CHECK(Slurp(path) == "{\"entries\":{}}");
+  // Another key, or a changed outcome, still reads and writes the file.
+  CHECK(mem.Record("https://a", "portforward", o));
+  CHECK(Slurp(path).find("portforward") != std::string::npos);
+  REQUIRE(mem.Lookup("https://a", "exec", 1100) == std::nullopt);  // gone from the file
+  CHECK(mem.Record("https://a", "exec", o));                       // so it is written again
+  CHECK(Slurp(path).find("https://a|exec") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace kproxy
