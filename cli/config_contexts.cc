@@ -4,6 +4,7 @@
 #include <ostream>
 
 #include "cli/commands.h"
+#include "cli/error_output.h"
 #include "core/base/exit_code.h"
 #include "core/base/log.h"
 #include "core/kubeconfig/kubeconfig_files.h"
@@ -11,11 +12,6 @@
 
 namespace kproxy::cli {
 namespace {
-
-int Fail(CommandIO& io, const Error& e) {
-  io.err << "error: " << Redact(e.message) << "\n";
-  return ExitStatusFor(e.code);
-}
 
 Result<kubeconfig::LoadedKubeconfig> Load(const GlobalOptions& g) {
   return kubeconfig::LoadKubeconfig(g.overrides.kubeconfig, KubeconfigEnvironment::Process());
@@ -44,7 +40,7 @@ std::string Table(const std::vector<std::vector<std::string>>& rows) {
 int RunGetContexts(const std::vector<std::string>& names, const std::string& output,
                    const GlobalOptions& g, CommandIO& io) {
   auto loaded = Load(g);
-  if (!loaded.ok()) return Fail(io, loaded.error());
+  if (!loaded.ok()) return ReportError(io, loaded.error());
   const auto& cfg = loaded->merged;
   std::vector<std::string> selected, missing;
   if (names.empty()) {
@@ -73,31 +69,31 @@ int RunGetContexts(const std::vector<std::string>& names, const std::string& out
 
 int RunCurrentContext(const GlobalOptions& g, CommandIO& io) {
   auto loaded = Load(g);
-  if (!loaded.ok()) return Fail(io, loaded.error());
+  if (!loaded.ok()) return ReportError(io, loaded.error());
   if (loaded->merged.current_context.empty())
-    return Fail(io, MakeError(ErrorCode::kConfig, "current-context is not set"));
+    return ReportError(io, MakeError(ErrorCode::kConfig, "current-context is not set"));
   io.out << loaded->merged.current_context << "\n";
   return exit_status::kOk;
 }
 
 int RunUseContext(const std::string& name, const GlobalOptions& g, CommandIO& io) {
   auto loaded = Load(g);
-  if (!loaded.ok()) return Fail(io, loaded.error());
+  if (!loaded.ok()) return ReportError(io, loaded.error());
   if (!loaded->merged.contexts.count(name)) {
-    return Fail(
+    return ReportError(
         io, MakeError(ErrorCode::kNotFound, "no context exists with the name: \"" + name + "\""));
   }
   auto owner = kubeconfig::CurrentContextOwner(loaded->sources);
-  if (!owner.ok()) return Fail(io, owner.error());
+  if (!owner.ok()) return ReportError(io, owner.error());
   auto text = kubeconfig::ReadSmallFile(owner->path);
-  if (!text.ok()) return Fail(io, text.error());
+  if (!text.ok()) return ReportError(io, text.error());
   auto edited = kubeconfig::SetCurrentContextText(*text, name);
   if (!edited.ok()) {
-    return Fail(io, MakeError(ErrorCode::kConfig,
-                              "cannot update \"" + owner->label + "\": " + edited.error().message));
+    return ReportError(io, MakeError(ErrorCode::kConfig, "cannot update \"" + owner->label +
+                                                             "\": " + edited.error().message));
   }
   if (Status s = kubeconfig::WriteFileAtomic(owner->path, *edited); !s.ok())
-    return Fail(io, s.error());
+    return ReportError(io, s.error());
   io.out << "Switched to context \"" << name << "\".\n";
   return exit_status::kOk;
 }

@@ -7,6 +7,7 @@
 
 #include "cli/cluster_access.h"
 #include "cli/commands.h"
+#include "cli/error_output.h"
 #include "cli/pod_target.h"
 #include "core/base/build_info.h"
 #include "core/base/exit_code.h"
@@ -31,15 +32,6 @@ struct ExecOptions {
   std::string pod_running_timeout = "1m";
   std::string protocol = "auto";
 };
-
-int Fail(CommandIO& io, const Error& e) {
-  if (!e.message.empty()) {
-    bool prefixed =
-        e.message.rfind("error: ", 0) == 0 || e.message.rfind("Error from server", 0) == 0;
-    io.err << (prefixed ? "" : "error: ") << e.message << "\n";
-  }
-  return ExitStatusFor(e.code);
-}
 
 int RunExec(ExecOptions o, const GlobalOptions& g, CommandIO& io) {
   o.has_dashdash = g.dash_dash;
@@ -75,7 +67,7 @@ int RunExec(ExecOptions o, const GlobalOptions& g, CommandIO& io) {
     return exit_status::kUsage;
   }
   auto timeout = ParseGoDuration(o.pod_running_timeout);
-  if (!timeout.ok()) return Fail(io, timeout.error());
+  if (!timeout.ok()) return ReportError(io, timeout.error());
 
   // kubectl: -t needs -i, and a terminal on stdin.
   bool tty = o.tty && o.stdin;
@@ -87,23 +79,23 @@ int RunExec(ExecOptions o, const GlobalOptions& g, CommandIO& io) {
   // One event loop for the lookups and the session: the lookups then share its connection
   // code instead of loading libcurl (core/transport/ARCHITECTURE.md).
   auto loop = EventLoop::Create();
-  if (!loop.ok()) return Fail(io, loop.error());
+  if (!loop.ok()) return ReportError(io, loop.error());
   auto access = ClusterAccess::Open(g, io, o.stdin, loop->get());
-  if (!access.ok()) return Fail(io, access.error());
+  if (!access.ok()) return ReportError(io, access.error());
   ClusterAccess& a = **access;
   const std::string ns = a.config().namespace_;
 
   auto target = ResolvePodTarget(a, o.args[0], ns, *timeout);
-  if (!target.ok()) return Fail(io, target.error());
+  if (!target.ok()) return ReportError(io, target.error());
   Status completed = CheckPodNotCompleted(target->pod, verb);
-  if (!completed.ok()) return Fail(io, completed.error());
+  if (!completed.ok()) return ReportError(io, completed.error());
   if (o.attach && PodPhase(target->pod) != "Running") {
     io.err << "error: pod " << target->name << " is not running (phase " << PodPhase(target->pod)
            << ")\n";
     return exit_status::kError;
   }
   auto container = ChooseContainer(target->pod, o.container, o.quiet);
-  if (!container.ok()) return Fail(io, container.error());
+  if (!container.ok()) return ReportError(io, container.error());
   if (!container->notice.empty()) io.err << container->notice << "\n";
 
   http::ExecQuery q;
@@ -118,7 +110,7 @@ int RunExec(ExecOptions o, const GlobalOptions& g, CommandIO& io) {
 
   ExecSessionOptions s;
   auto dial = DialTargetFromRestConfig(a.config(), [](const char* n) { return ::getenv(n); });
-  if (!dial.ok()) return Fail(io, dial.error());
+  if (!dial.ok()) return ReportError(io, dial.error());
   s.target.dial = std::move(*dial);
   if (auto cert = a.PluginClientCertificate()) {
     s.target.dial.tls.client_cert_pem = cert->first;
@@ -131,7 +123,7 @@ int RunExec(ExecOptions o, const GlobalOptions& g, CommandIO& io) {
     return a.TakeIdleConnection(d, std::move(cb));
   };
   auto headers = a.UpgradeHeaders();
-  if (!headers.ok()) return Fail(io, headers.error());
+  if (!headers.ok()) return ReportError(io, headers.error());
   s.target.headers = std::move(*headers);
   s.streams.stdin = o.stdin;
   s.streams.stdout = true;
@@ -157,7 +149,7 @@ int RunExec(ExecOptions o, const GlobalOptions& g, CommandIO& io) {
   io.out.flush();
 
   auto outcome = RunExecSession(**loop, std::move(s), io.err);
-  if (!outcome.ok()) return Fail(io, outcome.error());
+  if (!outcome.ok()) return ReportError(io, outcome.error());
   Log(1, "session ended over " + outcome->protocol + " with exit code " +
              std::to_string(outcome->exit_code));
   // The session restored the terminal and recorded the protocol; tearing down the loop, lws

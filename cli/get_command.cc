@@ -6,6 +6,7 @@
 
 #include "cli/cluster_access.h"
 #include "cli/commands.h"
+#include "cli/error_output.h"
 #include "core/base/exit_code.h"
 #include "core/base/log.h"
 #include "core/rest/get_pods.h"
@@ -22,17 +23,6 @@ struct GetOptions {
 };
 
 bool IsPods(const std::string& type) { return type == "pods" || type == "pod" || type == "po"; }
-
-// Messages from the API layer are complete kubectl lines; anything else gets "error: ".
-void PrintError(std::ostream& err, const Error& e) {
-  const std::string& m = e.message;
-  if (m.rfind("error: ", 0) == 0 || m.rfind("Error from server", 0) == 0 ||
-      m.rfind("Unable to connect to the server", 0) == 0) {
-    err << Redact(m) << "\n";
-  } else {
-    err << "error: " << Redact(m) << "\n";
-  }
-}
 
 Result<GetPodsRequest> ParseArgs(const GetOptions& o) {
   GetPodsRequest req;
@@ -72,8 +62,7 @@ int RunGetPods(const RestConfig& config, GetPodsRequest request, HttpClient& htt
   ApiClient api(http);
   Status s = GetPods(api, request, io.out, io.err, std::chrono::system_clock::now());
   if (!s.ok()) {
-    PrintError(io.err, s.error());
-    return ExitStatusFor(s.error().code);
+    return ReportError(io, s.error());
   }
   return exit_status::kOk;
 }
@@ -96,19 +85,17 @@ CommandSpec GetCommand() {
         return [o](const GlobalOptions& globals, CommandIO& io) {
           auto request = ParseArgs(*o);
           if (!request.ok()) {
-            PrintError(io.err, request.error());
+            ReportError(io, request.error());
             io.err << "See 'kproxy get --help' for usage.\n";
             return exit_status::kUsage;
           }
           if (Status v = ValidateGetPods(*request); !v.ok()) {
-            PrintError(io.err, v.error());
-            return ExitStatusFor(v.error().code);
+            return ReportError(io, v.error());
           }
           // kubeconfig + flags + credentials (plugins, access-proxy session, 401 healing).
           auto access = ClusterAccess::Open(globals, io, /*stdin_in_use=*/false);
           if (!access.ok()) {
-            PrintError(io.err, access.error());
-            return ExitStatusFor(access.error().code);
+            return ReportError(io, access.error());
           }
           return RunGetPods((*access)->config(), *request, (*access)->http(), io);
         };

@@ -7,6 +7,7 @@
 
 #include "cli/cluster_access.h"
 #include "cli/commands.h"
+#include "cli/error_output.h"
 #include "cli/pod_target.h"
 #include "core/base/build_info.h"
 #include "core/base/exit_code.h"
@@ -28,15 +29,6 @@ struct PortForwardOptions {
   std::string protocol = "auto";
 };
 
-int Fail(CommandIO& io, const Error& e) {
-  if (!e.message.empty()) {
-    bool prefixed =
-        e.message.rfind("error: ", 0) == 0 || e.message.rfind("Error from server", 0) == 0;
-    io.err << (prefixed ? "" : "error: ") << e.message << "\n";
-  }
-  return ExitStatusFor(e.code);
-}
-
 int Usage(CommandIO& io, const std::string& message) {
   io.err << "error: " << message << "\nSee 'kproxy port-forward -h' for help and examples\n";
   return exit_status::kUsage;
@@ -50,26 +42,26 @@ int RunPortForward(const PortForwardOptions& o, const GlobalOptions& g, CommandI
   std::vector<portforward::PortSpec> specs;
   for (size_t i = 1; i < o.args.size(); ++i) {
     auto spec = portforward::ParsePortSpec(o.args[i]);
-    if (!spec.ok()) return Fail(io, spec.error());
+    if (!spec.ok()) return ReportError(io, spec.error());
     specs.push_back(*spec);
   }
   auto addresses = portforward::ParseAddresses(o.addresses);
-  if (!addresses.ok()) return Fail(io, addresses.error());
+  if (!addresses.ok()) return ReportError(io, addresses.error());
   auto timeout = ParseGoDuration(o.pod_running_timeout);
-  if (!timeout.ok()) return Fail(io, timeout.error());
+  if (!timeout.ok()) return ReportError(io, timeout.error());
 
   // One event loop for the lookups and the session: the lookups then share its connection
   // code instead of loading libcurl (core/transport/ARCHITECTURE.md).
   auto loop = EventLoop::Create();
-  if (!loop.ok()) return Fail(io, loop.error());
+  if (!loop.ok()) return ReportError(io, loop.error());
   auto access = ClusterAccess::Open(g, io, false, loop->get());
-  if (!access.ok()) return Fail(io, access.error());
+  if (!access.ok()) return ReportError(io, access.error());
   ClusterAccess& a = **access;
   const std::string ns = a.config().namespace_;
   auto target = ResolvePodTarget(a, o.args[0], ns, *timeout);
-  if (!target.ok()) return Fail(io, target.error());
+  if (!target.ok()) return ReportError(io, target.error());
   auto ports = portforward::ResolveForwardedPorts(specs, target->pod, target->service);
-  if (!ports.ok()) return Fail(io, ports.error());
+  if (!ports.ok()) return ReportError(io, ports.error());
   std::string phase = PodPhase(target->pod);
   if (phase != "Running") {
     io.err << "error: unable to forward port because pod is not running. Current status=" << phase
@@ -79,7 +71,7 @@ int RunPortForward(const PortForwardOptions& o, const GlobalOptions& g, CommandI
 
   PortForwardSessionOptions s;
   auto dial = DialTargetFromRestConfig(a.config(), [](const char* n) { return ::getenv(n); });
-  if (!dial.ok()) return Fail(io, dial.error());
+  if (!dial.ok()) return ReportError(io, dial.error());
   s.target.dial = std::move(*dial);
   if (auto cert = a.PluginClientCertificate()) {
     s.target.dial.tls.client_cert_pem = cert->first;
@@ -93,7 +85,7 @@ int RunPortForward(const PortForwardOptions& o, const GlobalOptions& g, CommandI
     return a.TakeIdleConnection(d, std::move(cb));
   };
   auto headers = a.UpgradeHeaders();
-  if (!headers.ok()) return Fail(io, headers.error());
+  if (!headers.ok()) return ReportError(io, headers.error());
   s.target.headers = std::move(*headers);
   s.ports = std::move(*ports);
   s.addresses = std::move(*addresses);
@@ -114,7 +106,7 @@ int RunPortForward(const PortForwardOptions& o, const GlobalOptions& g, CommandI
 
   Status st = RunPortForwardSession(**loop, std::move(s), io.out, io.err);
   io.out.flush();
-  if (!st.ok()) return Fail(io, st.error());
+  if (!st.ok()) return ReportError(io, st.error());
   return exit_status::kOk;
 }
 
