@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "core/base/log.h"
+#include "core/session/spdy_keepalive.h"
 #include "core/session/stream_transport.h"
 #include "core/spdy/spdy_session.h"
 #include "core/transport/http_response_parser.h"
@@ -30,16 +31,17 @@ class SpdyTransport : public StreamTransport {
         router_(std::move(router)),
         session_(spdy::Role::kClient),
         version_(std::move(version)),
-        keepalive_(keepalive),
-        dead_peer_(dead_peer) {
+        keepalive_(
+            loop, keepalive, dead_peer,
+            [this] {
+              session_.SendPing();
+              Flush();
+            },
+            [this](Status s) { Ended(std::move(s)); }) {
     session_.SetEventHandler([this](const spdy::SessionEvent& e) { OnEvent(e); });
     session_.SetStreamedData(true);  // TlsConnection hands up 256 KiB batches: no copies
-    last_pong_ = loop_.Now();
   }
-  ~SpdyTransport() override {
-    *alive_ = false;
-    if (ping_timer_) loop_.CancelTimer(ping_timer_);
-  }
+  ~SpdyTransport() override { *alive_ = false; }
 
   // Takes over the connection's callbacks; `leftover` are bytes that followed the 101.
   Status Start(std::string leftover) {
@@ -61,7 +63,7 @@ class SpdyTransport : public StreamTransport {
       Status s = session_.Receive(leftover);
       if (!s.ok()) return s;
     }
-    SchedulePing();
+    keepalive_.Start();
     return Status::Ok();
   }
 
@@ -100,7 +102,7 @@ class SpdyTransport : public StreamTransport {
   void OnEvent(const spdy::SessionEvent& e) {
     switch (e.kind) {
       case spdy::SessionEvent::Kind::kPingReply:
-        last_pong_ = loop_.Now();
+        keepalive_.OnPong();
         break;
       case spdy::SessionEvent::Kind::kProtocolError:
         Log(2, "SPDY session error: " + e.reason);
@@ -109,28 +111,10 @@ class SpdyTransport : public StreamTransport {
         break;
     }
   }
-  void SchedulePing() {
-    auto alive = alive_;
-    ping_timer_ = loop_.AddTimer(keepalive_, [this, alive] {
-      if (!*alive) return;
-      ping_timer_ = 0;
-      if (closed_) return;
-      if (loop_.Now() - last_pong_ > dead_peer_) {
-        Ended(MakeError(ErrorCode::kUnavailable,
-                        "connection lost: no answer to keepalive pings for " +
-                            std::to_string(dead_peer_.count() / 1000) + "s"));
-        return;
-      }
-      session_.SendPing();
-      Flush();
-      SchedulePing();
-    });
-  }
   void Ended(Status s) {
     if (closed_) return;
     closed_ = true;
-    if (ping_timer_) loop_.CancelTimer(ping_timer_);
-    ping_timer_ = 0;
+    keepalive_.Stop();
     if (conn_) conn_->Close();
     if (callbacks_.on_closed) callbacks_.on_closed(std::move(s));
   }
@@ -141,10 +125,8 @@ class SpdyTransport : public StreamTransport {
   spdy::SpdySession session_;
   std::string scratch_;  // an empty buffer with capacity, passed between session and conn
   std::string version_;
-  std::chrono::milliseconds keepalive_, dead_peer_;
+  SpdyKeepalive keepalive_;
   Callbacks callbacks_;
-  EventLoop::TimerId ping_timer_ = 0;
-  EventLoop::Clock::time_point last_pong_;
   bool closed_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

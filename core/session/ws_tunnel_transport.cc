@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "core/base/log.h"
+#include "core/session/spdy_keepalive.h"
 #include "core/session/stream_transport.h"
 #include "core/session/ws_dial.h"
 #include "core/spdy/spdy_session.h"
@@ -30,23 +31,24 @@ class TunnelTransport : public StreamTransport, public WsClientSink {
       : loop_(loop),
         session_(spdy::Role::kClient),
         name_(kInnerProtocol),
-        dead_peer_(dead_peer),
+        keepalive_(
+            loop, kTunnelPing, dead_peer,
+            [this] {
+              session_.SendPing();
+              Flush();
+            },
+            [this](Status s) { Ended(std::move(s)); }),
         client_(std::move(client)),
         slot_(std::move(slot)) {
     slot_->Attach(this);
     session_.SetEventHandler([this](const spdy::SessionEvent& e) {
-      if (e.kind == spdy::SessionEvent::Kind::kPingReply) last_pong_ = loop_.Now();
+      if (e.kind == spdy::SessionEvent::Kind::kPingReply) keepalive_.OnPong();
       if (e.kind == spdy::SessionEvent::Kind::kProtocolError)
         Log(2, "SPDY (tunnel) session error: " + e.reason);
     });
-    last_pong_ = loop_.Now();
-    SchedulePing();
+    keepalive_.Start();
   }
-  ~TunnelTransport() override {
-    slot_->Detach();
-    *alive_ = false;
-    if (ping_timer_) loop_.CancelTimer(ping_timer_);
-  }
+  ~TunnelTransport() override { slot_->Detach(); }
 
   void OnMessage(std::string_view message, bool binary) override {
     if (ended_) return;
@@ -90,34 +92,17 @@ class TunnelTransport : public StreamTransport, public WsClientSink {
   void Close() override {
     if (ended_ || closing_) return;
     closing_ = true;
+    keepalive_.Stop();  // no pings once our close is on its way
     session_.SendGoAway(spdy::GoAwayStatus::kOk);
     Flush();
     if (client_) client_->Close(1000);
   }
 
  private:
-  void SchedulePing() {
-    auto alive = alive_;
-    ping_timer_ = loop_.AddTimer(kTunnelPing, [this, alive] {
-      if (!*alive) return;
-      ping_timer_ = 0;
-      if (ended_ || closing_) return;
-      if (loop_.Now() - last_pong_ > dead_peer_) {
-        Ended(MakeError(ErrorCode::kUnavailable,
-                        "connection lost: no answer to keepalive pings for " +
-                            std::to_string(dead_peer_.count() / 1000) + "s"));
-        return;
-      }
-      session_.SendPing();
-      Flush();
-      SchedulePing();
-    });
-  }
   void Ended(Status s) {
     if (ended_) return;
     ended_ = true;
-    if (ping_timer_) loop_.CancelTimer(ping_timer_);
-    ping_timer_ = 0;
+    keepalive_.Stop();
     if (client_ && !s.ok()) client_->Close(1000);
     if (callbacks_.on_closed) callbacks_.on_closed(std::move(s));
   }
@@ -125,15 +110,12 @@ class TunnelTransport : public StreamTransport, public WsClientSink {
   EventLoop& loop_;
   spdy::SpdySession session_;
   std::string name_;
-  std::chrono::milliseconds dead_peer_;
+  SpdyKeepalive keepalive_;
   std::unique_ptr<WsClient> client_;
   std::shared_ptr<WsSinkSlot> slot_;
   Callbacks callbacks_;
-  EventLoop::TimerId ping_timer_ = 0;
-  EventLoop::Clock::time_point last_pong_;
   bool ended_ = false;
   bool closing_ = false;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace
