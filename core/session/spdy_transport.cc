@@ -26,8 +26,7 @@ class SpdyTransport : public StreamTransport {
   SpdyTransport(EventLoop& loop, std::unique_ptr<TlsConnection> conn,
                 std::shared_ptr<ConnRouter> router, std::string version,
                 std::chrono::milliseconds keepalive, std::chrono::milliseconds dead_peer)
-      : loop_(loop),
-        conn_(std::move(conn)),
+      : conn_(std::move(conn)),
         router_(std::move(router)),
         session_(spdy::Role::kClient),
         version_(std::move(version)),
@@ -119,7 +118,6 @@ class SpdyTransport : public StreamTransport {
     if (callbacks_.on_closed) callbacks_.on_closed(std::move(s));
   }
 
-  EventLoop& loop_;
   std::unique_ptr<TlsConnection> conn_;
   std::shared_ptr<ConnRouter> router_;
   spdy::SpdySession session_;

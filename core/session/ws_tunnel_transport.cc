@@ -28,8 +28,7 @@ class TunnelTransport : public StreamTransport, public WsClientSink {
   // Adopts the open client; from now on its callbacks (through `slot`) route here.
   TunnelTransport(EventLoop& loop, std::chrono::milliseconds dead_peer,
                   std::unique_ptr<WsClient> client, std::shared_ptr<WsSinkSlot> slot)
-      : loop_(loop),
-        session_(spdy::Role::kClient),
+      : session_(spdy::Role::kClient),
         name_(kInnerProtocol),
         keepalive_(
             loop, kTunnelPing, dead_peer,
@@ -107,7 +106,6 @@ class TunnelTransport : public StreamTransport, public WsClientSink {
     if (callbacks_.on_closed) callbacks_.on_closed(std::move(s));
   }
 
-  EventLoop& loop_;
   spdy::SpdySession session_;
   std::string name_;
   SpdyKeepalive keepalive_;
