@@ -4,7 +4,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include "core/negotiate/protocol_memory.h"
 #include "tests/support/test_env.h"
@@ -12,28 +11,31 @@
 namespace kproxy {
 namespace {
 
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using test::ReadFileOrEmpty;
 
-TEST_CASE("protocol memory: an unchanged young entry is not rewritten; a changed or old one is") {
+// A memory file under a fresh temp dir holding one young "WebSocket worked" exec entry (at 1000).
+struct RecordedMemory {
   test::TempDir dir;
   std::string path = (dir.path() / "kproxy" / "protocols.json").string();
-  ProtocolMemory mem(path, 3600);
+  ProtocolMemory mem{path, 3600};
   RememberedOutcome o;
-  o.good = StreamProtocol::kWebSocket;
-  o.at = 1000;
-  REQUIRE(mem.Record("https://a", "exec", o));
-  const std::string first = Slurp(path);
+  RecordedMemory() {
+    o.good = StreamProtocol::kWebSocket;
+    o.at = 1000;
+    REQUIRE(mem.Record("https://a", "exec", o));
+  }
+};
+
+TEST_CASE("protocol memory: an unchanged young entry is not rewritten; a changed or old one is") {
+  RecordedMemory f;
+  auto& [dir, path, mem, o] = f;
+  const std::string first = ReadFileOrEmpty(path);
   REQUIRE(first.find("1000") != std::string::npos);
 
   // Same outcome 20 minutes later (< TTL/2): the file is untouched, `at` stays.
   o.at = 1000 + 1200;
   CHECK(mem.Record("https://a", "exec", o));
-  CHECK(Slurp(path) == first);
+  CHECK(ReadFileOrEmpty(path) == first);
   CHECK(mem.Lookup("https://a", "exec", 2200)->at == 1000);
 
   // A different outcome is written at once.
@@ -66,33 +68,22 @@ TEST_CASE("protocol memory: only a one-protocol plan counts as forced") {
   CHECK_FALSE(PlanIsForced(PlanFromMemory(mem, "https://a", "exec", "auto", "true", 100)));
 }
 
-}  // namespace
-}  // namespace kproxy
-
-namespace kproxy {
-namespace {
-
 TEST_CASE("protocol memory: recording what Lookup just read does not read the file again") {
-  test::TempDir dir;
-  std::string path = (dir.path() / "kproxy" / "protocols.json").string();
-  ProtocolMemory mem(path, 3600);
-  RememberedOutcome o;
-  o.good = StreamProtocol::kWebSocket;
-  o.at = 1000;
-  REQUIRE(mem.Record("https://a", "exec", o));
+  RecordedMemory f;
+  auto& [dir, path, mem, o] = f;
   REQUIRE(mem.Lookup("https://a", "exec", 1100));
   // Someone replaces the file between our Lookup and Record: an unchanged young outcome is
   // decided from what Lookup saw, so the file is neither read nor rewritten.
   { std::ofstream(path) << "{\"entries\":{}}"; }
   o.at = 1100;
   CHECK(mem.Record("https://a", "exec", o));
-  CHECK(Slurp(path) == "{\"entries\":{}}");
+  CHECK(ReadFileOrEmpty(path) == "{\"entries\":{}}");
   // Another key, or a changed outcome, still reads and writes the file.
   CHECK(mem.Record("https://a", "portforward", o));
-  CHECK(Slurp(path).find("portforward") != std::string::npos);
+  CHECK(ReadFileOrEmpty(path).find("portforward") != std::string::npos);
   REQUIRE(mem.Lookup("https://a", "exec", 1100) == std::nullopt);  // gone from the file
   CHECK(mem.Record("https://a", "exec", o));                       // so it is written again
-  CHECK(Slurp(path).find("https://a|exec") != std::string::npos);
+  CHECK(ReadFileOrEmpty(path).find("https://a|exec") != std::string::npos);
 }
 
 }  // namespace
